@@ -1,0 +1,37 @@
+/* bn.h - BIGNUM helpers shared by Paillier, ring-Pedersen and the proofs.
+ *
+ * Owns: the canonical wire encoding of (signed) integers, secure-heap
+ * allocation of secret BIGNUMs, and sampling. Must never log a value.
+ */
+#ifndef PB_CRYPTO_BN_H
+#define PB_CRYPTO_BN_H
+
+#include <stddef.h>
+
+#include <openssl/bn.h>
+
+#include "common/bytes.h"
+#include "planbok/error.h"
+
+/* Canonical integer field: u8 sign (0 = non-negative, 1 = negative; zero is
+ * never negative), then a u32-length-prefixed big-endian magnitude with no
+ * leading zero byte (zero is the empty magnitude). */
+void pb_bn_encode(pb_writer *w, const BIGNUM *bn);
+/* Rejects a magnitude over max_bytes, a leading zero byte, "-0", and a sign
+ * byte other than 0/1. */
+pb_status pb_bn_decode(pb_reader *r, size_t max_bytes, BIGNUM *out);
+/* Same, but additionally requires 0 <= value < bound. */
+pb_status pb_bn_decode_mod(pb_reader *r, const BIGNUM *bound, BIGNUM *out);
+
+/* A BIGNUM in the secure heap with BN_FLG_CONSTTIME set; free with BN_clear_free. */
+BIGNUM *pb_bn_secure_new(void);
+/* Uniform in Z_n^* (gcd(out, n) = 1). */
+pb_status pb_bn_random_unit(const BIGNUM *n, BIGNUM *out);
+/* Uniform in [-2^bits, 2^bits]. */
+pb_status pb_bn_random_signed(int bits, BIGNUM *out);
+/* 1 iff |a| <= 2^bits. */
+int pb_bn_in_signed_range(const BIGNUM *a, int bits);
+/* Thread-local BN_CTX for short-lived temporaries (BN_CTX_start/end around use). */
+BN_CTX *pb_bn_ctx(void);
+
+#endif
