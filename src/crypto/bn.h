@@ -31,7 +31,12 @@ pb_status pb_bn_random_unit(const BIGNUM *n, BIGNUM *out);
 pb_status pb_bn_random_signed(int bits, BIGNUM *out);
 /* 1 iff |a| <= 2^bits. */
 int pb_bn_in_signed_range(const BIGNUM *a, int bits);
-/* Thread-local BN_CTX for short-lived temporaries (BN_CTX_start/end around use). */
+/* Thread-local BN_CTX for short-lived temporaries (BN_CTX_start/end around use).
+ * Its temporaries come from the secure heap (they often hold secrets). NULL on
+ * allocation failure. */
 BN_CTX *pb_bn_ctx(void);
+/* Sets up OpenSSL's secure heap once per process; harmless if the application
+ * already did (then its size is kept). Called by pb_bn_secure_new. */
+void pb_secure_heap_init(void);
 
 #endif
