@@ -1,0 +1,245 @@
+/* token_objects.c - sealed blobs as CKO_DATA token objects.
+ *
+ * Each blob is a private data object (application "planbok", label
+ * "<wallet>/p<role>/<kind>", CKA_OBJECT_ID = the store sequence number as
+ * the DER OID 2.25.<seq>, since data objects have no CKA_ID). A put
+ * creates the new object before destroying the old one, so a crash in
+ * between leaves two objects with one label; the scan at start-up keeps the
+ * higher sequence number and destroys the other. Handles are cached so a
+ * lookup never scans the token. The blob is already sealed: nothing here is
+ * secret.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/fail.h"
+#include "pkcs11/keystore_internal.h"
+
+#define SEQ_OID_MAX 12 /* 06 len 0x69 + up to 9 base-128 bytes of a u64 */
+
+/* DER OBJECT IDENTIFIER 2.25.<seq>: arc 2.25 takes any integer. */
+static size_t seq_encode(uint64_t seq, uint8_t out[SEQ_OID_MAX])
+{
+    uint8_t digits[10];
+    size_t n = 0;
+    do {
+        digits[n++] = (uint8_t)(seq & 0x7f);
+        seq >>= 7;
+    } while (seq);
+    out[0] = 0x06;
+    out[1] = (uint8_t)(n + 1);
+    out[2] = 0x69; /* 2*40 + 25 */
+    for (size_t i = 0; i < n; i++)
+        out[3 + i] = (uint8_t)(digits[n - 1 - i] | (i + 1 < n ? 0x80 : 0));
+    return 3 + n;
+}
+
+/* Returns 0 and the sequence number, or -1 for anything not of our form. */
+static int seq_decode(const uint8_t *in, size_t len, uint64_t *seq)
+{
+    if (len < 4 || len > SEQ_OID_MAX || in[0] != 0x06 || in[1] != len - 2 || in[2] != 0x69)
+        return -1;
+    uint64_t v = 0;
+    for (size_t i = 3; i < len; i++) {
+        if (v >> 57)
+            return -1;
+        v = (v << 7) | (in[i] & 0x7f);
+        if ((i + 1 < len) != !!(in[i] & 0x80))
+            return -1;
+    }
+    *seq = v;
+    return 0;
+}
+
+#define SCAN_BATCH 256
+
+pb_status pb_ks_scan_blobs(pb_keystore *ks, CK_SESSION_HANDLE session)
+{
+    CK_FUNCTION_LIST *fn = ks->mod.fn;
+    CK_OBJECT_CLASS cls = CKO_DATA;
+    CK_ATTRIBUTE tmpl[] = {
+        {CKA_CLASS, &cls, sizeof cls},
+        {CKA_APPLICATION, PB_P11_APPLICATION, sizeof PB_P11_APPLICATION - 1},
+    };
+    pb_handle_cache_clear(&ks->blobs);
+    CK_RV rv = fn->C_FindObjectsInit(session, tmpl, 2);
+    if (rv != CKR_OK)
+        return pb_p11_fail(rv, "C_FindObjectsInit (sealed blobs)");
+    CK_OBJECT_HANDLE *all = NULL;
+    size_t n_all = 0;
+    for (;;) {
+        CK_OBJECT_HANDLE batch[SCAN_BATCH];
+        CK_ULONG got = 0;
+        rv = fn->C_FindObjects(session, batch, SCAN_BATCH, &got);
+        if (rv != CKR_OK || got == 0)
+            break;
+        CK_OBJECT_HANDLE *grown = realloc(all, (n_all + got) * sizeof *all);
+        if (!grown) {
+            rv = CKR_HOST_MEMORY;
+            break;
+        }
+        all = grown;
+        memcpy(all + n_all, batch, got * sizeof *all);
+        n_all += got;
+    }
+    fn->C_FindObjectsFinal(session);
+    if (rv != CKR_OK) {
+        free(all);
+        return pb_p11_fail(rv, "C_FindObjects (sealed blobs)");
+    }
+
+    pb_status st = PB_OK;
+    for (size_t i = 0; i < n_all && st == PB_OK; i++) {
+        char label[PB_BLOB_LABEL_MAX + 1];
+        uint8_t oid[SEQ_OID_MAX];
+        CK_ATTRIBUTE attrs[] = {
+            {CKA_LABEL, label, PB_BLOB_LABEL_MAX},
+            {CKA_OBJECT_ID, oid, sizeof oid},
+        };
+        uint64_t seq;
+        rv = fn->C_GetAttributeValue(session, all[i], attrs, 2);
+        if (rv != CKR_OK || attrs[0].ulValueLen == (CK_ULONG)-1 ||
+            seq_decode(oid, attrs[1].ulValueLen, &seq) != 0)
+            continue; /* not one of ours in the expected shape: leave it alone */
+        label[attrs[0].ulValueLen] = '\0';
+        if (seq >= ks->next_seq)
+            ks->next_seq = seq + 1;
+        const pb_handle_entry *have = pb_handle_cache_find(&ks->blobs, label);
+        unsigned long loser = 0;
+        if (have && have->seq > seq) {
+            loser = all[i];
+        } else if (pb_handle_cache_put(&ks->blobs, label, all[i], seq, &loser) != 0) {
+            st = pb_fail(PB_ERR_NOMEM, "out of memory caching object handles");
+        }
+        if (loser)
+            fn->C_DestroyObject(session, loser); /* superseded by a put that crashed */
+    }
+    free(all);
+    return st;
+}
+
+typedef struct create_job {
+    const char *label;
+    const uint8_t *blob;
+    size_t len;
+    uint64_t seq;
+    CK_OBJECT_HANDLE created;
+} create_job;
+
+static CK_RV create_op(pb_keystore *ks, CK_SESSION_HANDLE session, void *ctx)
+{
+    create_job *job = ctx;
+    CK_OBJECT_CLASS cls = CKO_DATA;
+    CK_BBOOL yes = CK_TRUE;
+    uint8_t oid[SEQ_OID_MAX];
+    size_t oid_len = seq_encode(job->seq, oid);
+    CK_ATTRIBUTE tmpl[] = {
+        {CKA_CLASS, &cls, sizeof cls},
+        {CKA_TOKEN, &yes, sizeof yes},
+        {CKA_PRIVATE, &yes, sizeof yes},
+        {CKA_APPLICATION, PB_P11_APPLICATION, sizeof PB_P11_APPLICATION - 1},
+        {CKA_LABEL, (void *)(uintptr_t)job->label, strlen(job->label)},
+        {CKA_OBJECT_ID, oid, oid_len},
+        {CKA_VALUE, (void *)(uintptr_t)job->blob, job->len},
+    };
+    return ks->mod.fn->C_CreateObject(session, tmpl, sizeof tmpl / sizeof tmpl[0],
+                                      &job->created);
+}
+
+typedef struct handle_job {
+    CK_OBJECT_HANDLE handle;
+    const char *label; /* to re-read the handle after recovery */
+    uint8_t *value;
+    CK_ULONG len;
+} handle_job;
+
+static CK_RV destroy_op(pb_keystore *ks, CK_SESSION_HANDLE session, void *ctx)
+{
+    handle_job *job = ctx;
+    return ks->mod.fn->C_DestroyObject(session, job->handle);
+}
+
+pb_status pb_token_blob_put(pb_keystore *ks, const pb_blob_ref *ref, const uint8_t *blob,
+                            size_t len)
+{
+    char label[PB_BLOB_LABEL_MAX];
+    pb_ks_blob_label(ref, label);
+    create_job job = {.label = label, .blob = blob, .len = len};
+    pthread_rwlock_wrlock(&ks->lock);
+    job.seq = ks->next_seq++;
+    pthread_rwlock_unlock(&ks->lock);
+    pb_status st = pb_ks_run(ks, create_op, &job, NULL);
+    if (st != PB_OK)
+        return pb_fail_context(st, "storing sealed blob '%s' in the token", label);
+
+    unsigned long old = 0;
+    pthread_rwlock_wrlock(&ks->lock);
+    int rc = pb_handle_cache_put(&ks->blobs, label, job.created, job.seq, &old);
+    pthread_rwlock_unlock(&ks->lock);
+    if (rc != 0)
+        return pb_fail(PB_ERR_NOMEM, "out of memory caching an object handle");
+    if (old) {
+        handle_job del = {.handle = old};
+        /* A failure here leaves a superseded copy that the next scan removes. */
+        (void)pb_ks_run(ks, destroy_op, &del, NULL);
+    }
+    return PB_OK;
+}
+
+static CK_RV read_value_op(pb_keystore *ks, CK_SESSION_HANDLE session, void *ctx)
+{
+    handle_job *job = ctx;
+    pthread_rwlock_rdlock(&ks->lock);
+    const pb_handle_entry *e = pb_handle_cache_find(&ks->blobs, job->label);
+    job->handle = e ? e->handle : CK_INVALID_HANDLE;
+    pthread_rwlock_unlock(&ks->lock);
+    if (job->handle == CK_INVALID_HANDLE)
+        return CKR_OK; /* absent; reported by the caller */
+    free(job->value);
+    job->value = NULL;
+    CK_ATTRIBUTE attr = {CKA_VALUE, NULL, 0};
+    CK_RV rv = ks->mod.fn->C_GetAttributeValue(session, job->handle, &attr, 1);
+    if (rv != CKR_OK)
+        return rv;
+    if (attr.ulValueLen == (CK_ULONG)-1 || attr.ulValueLen > 2 * PB_SEALED_PLAINTEXT_MAX)
+        return CKR_ATTRIBUTE_VALUE_INVALID;
+    job->value = malloc(attr.ulValueLen ? attr.ulValueLen : 1);
+    if (!job->value)
+        return CKR_HOST_MEMORY;
+    attr.pValue = job->value;
+    rv = ks->mod.fn->C_GetAttributeValue(session, job->handle, &attr, 1);
+    job->len = attr.ulValueLen;
+    return rv;
+}
+
+pb_status pb_token_blob_get(pb_keystore *ks, const pb_blob_ref *ref, uint8_t **blob,
+                            size_t *len)
+{
+    char label[PB_BLOB_LABEL_MAX];
+    pb_ks_blob_label(ref, label);
+    handle_job job = {.label = label};
+    pb_status st = pb_ks_run(ks, read_value_op, &job, NULL);
+    if (st != PB_OK) {
+        free(job.value);
+        return pb_fail_context(st, "reading sealed blob '%s' from the token", label);
+    }
+    if (job.handle == CK_INVALID_HANDLE)
+        return pb_fail(PB_ERR_NOT_FOUND, "no sealed blob '%s' in the token", label);
+    *blob = job.value;
+    *len = job.len;
+    return PB_OK;
+}
+
+pb_status pb_token_blob_delete(pb_keystore *ks, const pb_blob_ref *ref)
+{
+    char label[PB_BLOB_LABEL_MAX];
+    pb_ks_blob_label(ref, label);
+    pthread_rwlock_wrlock(&ks->lock);
+    unsigned long handle = pb_handle_cache_remove(&ks->blobs, label);
+    pthread_rwlock_unlock(&ks->lock);
+    if (!handle)
+        return pb_fail(PB_ERR_NOT_FOUND, "no sealed blob '%s' in the token", label);
+    handle_job job = {.handle = handle};
+    pb_status st = pb_ks_run(ks, destroy_op, &job, NULL);
+    return st == PB_OK ? PB_OK : pb_fail_context(st, "deleting sealed blob '%s'", label);
+}
