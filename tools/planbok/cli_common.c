@@ -1,0 +1,67 @@
+/* cli_common.c - error reporting, configuration loading and JSON output
+ * shared by the subcommands. Error lines never contain secrets because the
+ * library's messages never do. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+int pb_cli_error(pb_status st)
+{
+    fprintf(stderr, "planbok: %s\n", pb_last_error()[0] ? pb_last_error() : pb_status_name(st));
+    switch (st) {
+    case PB_OK: return PB_EXIT_OK;
+    case PB_ERR_ARGUMENT: return PB_EXIT_USAGE;
+    case PB_ERR_AUTH: return PB_EXIT_AUTH;
+    case PB_ERR_REFUSED:
+    case PB_ERR_ABORTED: return PB_EXIT_REFUSED;
+    case PB_ERR_HSM:
+    case PB_ERR_STORAGE: return PB_EXIT_HSM;
+    case PB_ERR_INTEGRITY: return PB_EXIT_INTEGRITY;
+    default: return PB_EXIT_FAILURE;
+    }
+}
+
+int pb_cli_usage(const char *message)
+{
+    fprintf(stderr, "planbok: %s\n", message);
+    fprintf(stderr,
+            "usage: planbok [--home DIR] COMMAND\n"
+            "  init [--paillier-bits 2048|3072]   create the data directory, tokens and keys\n"
+            "  hsm status                         per-node token, mechanisms and KEK attributes\n"
+            "  bench hsm                          key-store unseal benchmark\n"
+            "DIR also from PLANBOK_HOME; default ./planbok-data\n");
+    return PB_EXIT_USAGE;
+}
+
+pb_status pb_cli_load_config(const pb_cli *cli, pb_config *cfg)
+{
+    char path[600];
+    snprintf(cfg->home, sizeof cfg->home, "%s", cli->home);
+    pb_config_path(cli->home, path, sizeof path);
+    return pb_config_load(path, cfg);
+}
+
+void pb_json_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(f, "\\%c", c);
+        else if (c < 0x20)
+            fprintf(f, "\\u%04x", c);
+        else
+            fputc(c, f);
+    }
+    fputc('"', f);
+}
+
+void pb_json_key(FILE *f, const char *key, int *first)
+{
+    if (!*first)
+        fputc(',', f);
+    *first = 0;
+    pb_json_string(f, key);
+    fputc(':', f);
+}

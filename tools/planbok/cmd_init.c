@@ -1,0 +1,87 @@
+/* cmd_init.c - `planbok init`: data directory, configuration, developer
+ * tokens when no HSM is configured, and each node's KEK and audit key.
+ * Idempotent: what exists is kept. Prints JSON; never prints a PIN. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "pkcs11/keystore.h"
+#include "pkcs11/softhsm_dev.h"
+
+static pb_status provision_dev_tokens(const pb_config *cfg)
+{
+    char dir[600], l1[64], l2[64];
+    pb_config_softhsm_dir(cfg, dir, sizeof dir);
+    pb_config_dev_token_label(1, l1, sizeof l1);
+    pb_config_dev_token_label(2, l2, sizeof l2);
+    const char *labels[] = {l1, l2};
+    return pb_softhsm_dev_provision(cfg->node[0].module, dir, labels, 2);
+}
+
+int pb_cmd_init(pb_cli *cli, int argc, char **argv)
+{
+    int bits = 0;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--paillier-bits") && i + 1 < argc) {
+            bits = atoi(argv[++i]);
+            if (bits != 2048 && bits != 3072)
+                return pb_cli_usage("--paillier-bits must be 2048 or 3072");
+        } else {
+            return pb_cli_usage("init: unknown option");
+        }
+    }
+    char path[600];
+    pb_config cfg;
+    pb_config_path(cli->home, path, sizeof path);
+    int existed = access(path, F_OK) == 0;
+    pb_status st;
+    if (existed) {
+        st = pb_cli_load_config(cli, &cfg);
+        if (st != PB_OK)
+            return pb_cli_error(st);
+    } else {
+        pb_config_dev_defaults(&cfg, cli->home);
+    }
+    if (bits)
+        cfg.paillier_bits = bits;
+    if (!existed || bits) {
+        st = pb_config_write(path, &cfg);
+        if (st != PB_OK)
+            return pb_cli_error(st);
+    }
+    if (cfg.dev_softhsm && (st = provision_dev_tokens(&cfg)) != PB_OK)
+        return pb_cli_error(st);
+
+    printf("{\"home\":");
+    pb_json_string(stdout, cli->home);
+    printf(",\"config\":");
+    pb_json_string(stdout, path);
+    printf(",\"config_created\":%s,\"paillier_bits\":%d,\"dev_softhsm\":%s,\"nodes\":[",
+           existed ? "false" : "true", cfg.paillier_bits, cfg.dev_softhsm ? "true" : "false");
+    for (int n = 0; n < PB_NODES; n++) {
+        pb_keystore *ks = NULL;
+        st = pb_keystore_open(&cfg.node[n], PB_KEYSTORE_CREATE, &ks);
+        if (st != PB_OK) {
+            printf("]}\n");
+            return pb_cli_error(st);
+        }
+        pb_keystore_status s;
+        st = pb_keystore_status_get(ks, &s);
+        pb_keystore_close(ks);
+        if (st != PB_OK) {
+            printf("]}\n");
+            return pb_cli_error(st);
+        }
+        printf("%s{\"node\":%d,\"token\":", n ? "," : "", n + 1);
+        pb_json_string(stdout, s.token_label);
+        printf(",\"kek\":");
+        pb_json_string(stdout, cfg.node[n].kek_label);
+        printf(",\"audit_key\":");
+        pb_json_string(stdout, cfg.node[n].audit_key_label);
+        printf(",\"ready\":%s}", s.kek_present && s.audit_key_present ? "true" : "false");
+    }
+    printf("]}\n");
+    return PB_EXIT_OK;
+}
