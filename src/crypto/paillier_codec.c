@@ -93,7 +93,7 @@ pb_status pb_paillier_private_decode(pb_reader *r, pb_paillier_private **out)
         st = pb_fail(PB_ERR_PARSE, "paillier private key: unsupported prime size");
         goto fail;
     }
-    if ((st = pb_paillier_check_pair(p, q, bits, ctx)) != PB_OK) {
+    if ((st = pb_paillier_check_pair(p, q, bits, 0, ctx)) != PB_OK) {
         st = pb_fail_context(st, "paillier private key");
         goto fail;
     }

@@ -56,8 +56,12 @@ pb_status pb_paillier_private_from_pq(BIGNUM *p, BIGNUM *q, pb_paillier_private 
 int pb_paillier_mr_3mod4(const BIGNUM *w, int rounds, BN_CTX *ctx);
 
 /* Checks a candidate prime pair for a modulus of `bits`: p > q, both
- * bits/2 long, = 3 mod 4, |p - q| > 2^(bits/2 - 100), gcd(N, phi) = 1.
- * Primality is the caller's business. */
-pb_status pb_paillier_check_pair(const BIGNUM *p, const BIGNUM *q, int bits, BN_CTX *ctx);
+ * bits/2 long, = 3 mod 4, |p - q| > 2^(bits/2 - 100), and if check_gcd,
+ * gcd(N, phi) = 1. For distinct odd primes of equal length that gcd is 1
+ * anyway (q < p < 2q, so neither divides the other's predecessor), which is
+ * why the decoder may skip the 3072-bit gcd. Primality is the caller's
+ * business. */
+pb_status pb_paillier_check_pair(const BIGNUM *p, const BIGNUM *q, int bits, int check_gcd,
+                                 BN_CTX *ctx);
 
 #endif

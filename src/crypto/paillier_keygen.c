@@ -222,7 +222,8 @@ static pb_status find_two_primes(int half_bits, BIGNUM **a, BIGNUM **b)
     return PB_OK;
 }
 
-pb_status pb_paillier_check_pair(const BIGNUM *p, const BIGNUM *q, int bits, BN_CTX *ctx)
+pb_status pb_paillier_check_pair(const BIGNUM *p, const BIGNUM *q, int bits, int check_gcd,
+                                 BN_CTX *ctx)
 {
     int half = bits / 2;
     if (BN_num_bits(p) != half || BN_num_bits(q) != half)
@@ -253,6 +254,8 @@ pb_status pb_paillier_check_pair(const BIGNUM *p, const BIGNUM *q, int bits, BN_
         st = pb_fail(PB_ERR_PARSE, "paillier primes: product is not %d bits", bits);
         goto done;
     }
+    if (!check_gcd)
+        goto done;
     if (!BN_gcd(t, n, phi, ctx)) {
         st = pb_fail(PB_ERR_CRYPTO, "paillier primes: gcd failed");
         goto done;
@@ -290,7 +293,7 @@ pb_status pb_paillier_generate(int bits, pb_paillier_private **out)
             p = q;
             q = tmp;
         }
-        if (pb_paillier_check_pair(p, q, bits, ctx) != PB_OK) {
+        if (pb_paillier_check_pair(p, q, bits, 1, ctx) != PB_OK) {
             BN_clear_free(p);
             BN_clear_free(q);
             continue;
