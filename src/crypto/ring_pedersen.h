@@ -35,6 +35,9 @@ void pb_rped_secret_free(pb_rped_secret *sec);
 const pb_rped_public *pb_rped_public_of(const pb_rped_secret *sec);
 const BIGNUM *pb_rped_lambda(const pb_rped_secret *sec);
 const BIGNUM *pb_rped_phi(const pb_rped_secret *sec);
+/* The safe primes p^ and q^ (secret), for the CRT inside Pi^prm. */
+const BIGNUM *pb_rped_p(const pb_rped_secret *sec);
+const BIGNUM *pb_rped_q(const pb_rped_secret *sec);
 
 pb_rped_public *pb_rped_public_dup(const pb_rped_public *pub);
 void pb_rped_public_free(pb_rped_public *pub);
