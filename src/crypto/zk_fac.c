@@ -77,7 +77,7 @@ pb_status pb_zk_fac_challenge(const pb_transcript *t, const BIGNUM *n0,
                               BIGNUM *e)
 {
     pb_transcript tr = *t;
-    pb_transcript_append(&tr, "proof", "fac", 3);
+    pb_transcript_append(&tr, "proof", "pi-fac", 6);
     pb_transcript_append_bn(&tr, "fac.N0", n0);
     pb_transcript_append_bn(&tr, "fac.Nhat", rp->n_hat);
     pb_transcript_append_bn(&tr, "fac.s", rp->s);

@@ -62,7 +62,7 @@ pb_status pb_zk_mod_challenges(const pb_transcript *t, const BIGNUM *n, const BI
     if (ctx == NULL)
         return pb_fail(PB_ERR_NOMEM, "mod proof: no BN_CTX");
     pb_transcript tr = *t;
-    pb_transcript_append(&tr, "proof", "mod", 3);
+    pb_transcript_append(&tr, "proof", "pi-mod", 6);
     pb_transcript_append_bn(&tr, "mod.N", n);
     pb_transcript_append_bn(&tr, "mod.w", w);
     for (int i = 0; i < PB_ZK_MOD_ROUNDS; i++) {

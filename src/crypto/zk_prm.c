@@ -53,7 +53,7 @@ void pb_zk_prm_challenge(const pb_transcript *t, const pb_rped_public *pub,
                          const pb_zk_prm_proof *proof, uint8_t e[PB_ZK_PRM_ROUNDS])
 {
     pb_transcript tr = *t;
-    pb_transcript_append(&tr, "proof", "prm", 3);
+    pb_transcript_append(&tr, "proof", "pi-prm", 6);
     pb_transcript_append_bn(&tr, "prm.N", pub->n_hat);
     pb_transcript_append_bn(&tr, "prm.s", pub->s);
     pb_transcript_append_bn(&tr, "prm.t", pub->t);

@@ -190,13 +190,6 @@ pb_status pb_zku_random_symmetric(const BIGNUM *bound, BIGNUM *out)
     return st;
 }
 
-pb_status pb_zku_shifted(BIGNUM *out, const BIGNUM *a, int bits)
-{
-    if (bits < 0 || !BN_lshift(out, a, bits))
-        return pb_fail(PB_ERR_CRYPTO, "shift failed");
-    return PB_OK;
-}
-
 pb_status pb_zku_crt(BIGNUM *out, const BIGNUM *xp, const BIGNUM *xq, const BIGNUM *p,
                      const BIGNUM *q, const BIGNUM *qinv, BN_CTX *ctx)
 {

@@ -35,8 +35,6 @@ pb_status pb_zku_pow_public(BIGNUM *out, const BIGNUM *base, const BIGNUM *e, co
 
 /* Uniform in [-bound, bound] (bound >= 0), from the private RNG. */
 pb_status pb_zku_random_symmetric(const BIGNUM *bound, BIGNUM *out);
-/* 2^bits * a for a >= 0. */
-pb_status pb_zku_shifted(BIGNUM *out, const BIGNUM *a, int bits);
 
 /* out = the x in [0, p*q) with x = xp mod p, x = xq mod q, given
  * qinv = q^-1 mod p; xp, xq reduced. Secret inputs stay in constant-time BIGNUMs. */
