@@ -19,6 +19,7 @@
 
 #include "common/fail.h"
 #include "crypto/zk_sch.h"
+#include "crypto/zk_util.h"
 
 struct pb_zk_logstar_proof {
     BIGNUM *s;  /* S = s^x t^mu mod N^ */
@@ -36,7 +37,7 @@ static const char PROOF_NAME[] = "pi-log*";
  * anything longer is refused before it can cost an exponentiation. */
 static size_t z3_max_bytes(const pb_rped_public *rp)
 {
-    return ((size_t)BN_num_bits(rp->n_hat) + PB_ZK_L + PB_ZK_EPS + 2 + 7) / 8;
+    return pb_zku_bytes_for_bits(BN_num_bits(rp->n_hat) + PB_ZK_L + PB_ZK_EPS + 2);
 }
 
 static pb_zk_logstar_proof *proof_new(void)
@@ -92,18 +93,6 @@ static pb_status logstar_challenge(const pb_transcript *t, const pb_paillier_pub
     return st;
 }
 
-/* 1 iff 0 < v < m and gcd(v, m) = 1. */
-static int is_unit(const BIGNUM *v, const BIGNUM *m, BN_CTX *ctx)
-{
-    if (BN_is_negative(v) || BN_is_zero(v) || BN_cmp(v, m) >= 0)
-        return 0;
-    BN_CTX_start(ctx);
-    BIGNUM *g = BN_CTX_get(ctx);
-    int ok = g && BN_gcd(g, v, m, ctx) && BN_is_one(g);
-    BN_CTX_end(ctx);
-    return ok;
-}
-
 /* Every received element in its group: S, D in Z*_N^, A in Z*_{N0^2},
  * z2 in Z*_N0. Y is a valid point by construction (parsed strictly). */
 static pb_status check_elements(const pb_paillier_public *pk, const pb_rped_public *rp,
@@ -113,50 +102,16 @@ static pb_status check_elements(const pb_paillier_public *pk, const pb_rped_publ
     if (!ctx)
         return pb_fail(PB_ERR_NOMEM, "pi-log*: BN_CTX");
     pb_status st = PB_OK;
-    if (!is_unit(p->s, rp->n_hat, ctx))
+    if (!pb_zku_is_unit(p->s, rp->n_hat, ctx))
         st = pb_fail(PB_ERR_PROOF, "pi-log*: S not in Z*_N^");
-    else if (!is_unit(p->d, rp->n_hat, ctx))
+    else if (!pb_zku_is_unit(p->d, rp->n_hat, ctx))
         st = pb_fail(PB_ERR_PROOF, "pi-log*: D not in Z*_N^");
     else if (pb_paillier_check_ciphertext(pk, p->a) != PB_OK)
         st = pb_fail_context(PB_ERR_PROOF, "pi-log*: A");
-    else if (!is_unit(p->z2, pb_paillier_n(pk), ctx))
+    else if (!pb_zku_is_unit(p->z2, pb_paillier_n(pk), ctx))
         st = pb_fail(PB_ERR_PROOF, "pi-log*: z2 not in Z*_N0");
     BN_CTX_free(ctx);
     return st;
-}
-
-/* base^e mod m where e is a secret of either sign: base^|e| with the
- * constant-time ladder, its inverse computed every time, and the sign
- * applied by a constant-time swap, so neither |e| nor sign(e) shows in the
- * timing. base is public and must be a unit mod m. */
-static int exp_secret_signed(BIGNUM *out, const BIGNUM *base, const BIGNUM *e,
-                             const BIGNUM *m, BN_MONT_CTX *mont, BN_CTX *ctx)
-{
-    int ok = 0;
-    int nwords = (BN_num_bits(m) + BN_BITS2 - 1) / BN_BITS2 + 1;
-    BIGNUM *mag = pb_bn_secure_new();
-    BIGNUM *pos = pb_bn_secure_new();
-    BIGNUM *neg = pb_bn_secure_new();
-    if (!mag || !pos || !neg || !BN_copy(mag, e))
-        goto done;
-    BN_set_flags(mag, BN_FLG_CONSTTIME);
-    BN_set_negative(mag, 0);
-    if (!BN_mod_exp_mont_consttime(pos, base, mag, m, ctx, mont))
-        goto done;
-    BN_set_flags(pos, BN_FLG_CONSTTIME);
-    if (!BN_mod_inverse(neg, pos, m, ctx))
-        goto done;
-    /* BN_consttime_swap touches nwords words of both: make room first. */
-    if (!BN_set_bit(pos, nwords * BN_BITS2 - 1) || !BN_clear_bit(pos, nwords * BN_BITS2 - 1) ||
-        !BN_set_bit(neg, nwords * BN_BITS2 - 1) || !BN_clear_bit(neg, nwords * BN_BITS2 - 1))
-        goto done;
-    BN_consttime_swap((BN_ULONG)BN_is_negative(e), pos, neg, nwords);
-    ok = BN_copy(out, pos) != NULL;
-done:
-    BN_clear_free(mag);
-    BN_clear_free(pos);
-    BN_clear_free(neg);
-    return ok;
 }
 
 /* a^e1 * b^e2 mod m with secret signed exponents. */
@@ -165,8 +120,8 @@ static int exp2_secret_signed(BIGNUM *out, const BIGNUM *a, const BIGNUM *e1, co
 {
     BIGNUM *u = pb_bn_secure_new();
     BIGNUM *v = pb_bn_secure_new();
-    int ok = u && v && exp_secret_signed(u, a, e1, m, mont, ctx) &&
-             exp_secret_signed(v, b, e2, m, mont, ctx) && BN_mod_mul(out, u, v, m, ctx);
+    int ok = u && v && pb_zku_pow_secret(u, a, e1, m, mont, ctx) == PB_OK &&
+             pb_zku_pow_secret(v, b, e2, m, mont, ctx) == PB_OK && BN_mod_mul(out, u, v, m, ctx);
     BN_clear_free(u);
     BN_clear_free(v);
     return ok;
@@ -176,10 +131,8 @@ static int exp2_secret_signed(BIGNUM *out, const BIGNUM *a, const BIGNUM *e1, co
 static int sample_signed_times(BIGNUM *out, int bits, const BIGNUM *n, BN_CTX *ctx)
 {
     BN_CTX_start(ctx);
-    BIGNUM *half = BN_CTX_get(ctx);
-    BIGNUM *range = BN_CTX_get(ctx);
-    int ok = half && range && BN_lshift(half, n, bits) && BN_lshift1(range, half) &&
-             BN_add_word(range, 1) && BN_priv_rand_range(out, range) && BN_sub(out, out, half);
+    BIGNUM *bound = BN_CTX_get(ctx);
+    int ok = bound && BN_lshift(bound, n, bits) && pb_zku_random_symmetric(bound, out) == PB_OK;
     BN_CTX_end(ctx);
     return ok;
 }
@@ -332,24 +285,6 @@ done:
     return st;
 }
 
-/* base^e mod m for a public signed e (negative: through the inverse). */
-static int exp_public_signed(BIGNUM *out, const BIGNUM *base, const BIGNUM *e, const BIGNUM *m,
-                             BN_MONT_CTX *mont, BN_CTX *ctx)
-{
-    BN_CTX_start(ctx);
-    BIGNUM *b = BN_CTX_get(ctx);
-    BIGNUM *mag = BN_CTX_get(ctx);
-    int ok = b && mag && BN_copy(mag, e);
-    if (ok) {
-        BN_set_negative(mag, 0);
-        ok = BN_is_negative(e) ? BN_mod_inverse(b, base, m, ctx) != NULL
-                               : BN_copy(b, base) != NULL;
-    }
-    ok = ok && BN_mod_exp_mont(out, b, mag, m, ctx, mont);
-    BN_CTX_end(ctx);
-    return ok;
-}
-
 pb_status pb_zk_logstar_verify(const pb_transcript *t, const pb_paillier_public *pk,
                                const pb_rped_public *verifier_rp, const BIGNUM *c,
                                const pb_point *x_pub, const pb_zk_logstar_proof *proof)
@@ -402,7 +337,7 @@ pb_status pb_zk_logstar_verify(const pb_transcript *t, const pb_paillier_public 
     st = PB_ERR_CRYPTO;
     if (!BN_mul(u, p->z1, n0, ctx) || !BN_add_word(u, 1) || !BN_nnmod(lhs, u, n0sq, ctx) ||
         !BN_mod_exp(u, p->z2, n0, n0sq, ctx) || !BN_mod_mul(lhs, lhs, u, n0sq, ctx) ||
-        !BN_MONT_CTX_set(mont, n0sq, ctx) || !exp_public_signed(u, c, e, n0sq, mont, ctx) ||
+        !BN_MONT_CTX_set(mont, n0sq, ctx) || pb_zku_pow_public(u, c, e, n0sq, mont, ctx) != PB_OK ||
         !BN_mod_mul(rhs, p->a, u, n0sq, ctx)) {
         pb_fail(PB_ERR_CRYPTO, "pi-log* verify: Paillier equation");
         goto done;
@@ -414,10 +349,10 @@ pb_status pb_zk_logstar_verify(const pb_transcript *t, const pb_paillier_public 
 
     /* s^z1 t^z3 == D S^e mod N^. */
     if (!BN_MONT_CTX_set(mont, rp->n_hat, ctx) ||
-        !exp_public_signed(lhs, rp->s, p->z1, rp->n_hat, mont, ctx) ||
-        !exp_public_signed(u, rp->t, p->z3, rp->n_hat, mont, ctx) ||
+        pb_zku_pow_public(lhs, rp->s, p->z1, rp->n_hat, mont, ctx) != PB_OK ||
+        pb_zku_pow_public(u, rp->t, p->z3, rp->n_hat, mont, ctx) != PB_OK ||
         !BN_mod_mul(lhs, lhs, u, rp->n_hat, ctx) ||
-        !exp_public_signed(u, p->s, e, rp->n_hat, mont, ctx) ||
+        pb_zku_pow_public(u, p->s, e, rp->n_hat, mont, ctx) != PB_OK ||
         !BN_mod_mul(rhs, p->d, u, rp->n_hat, ctx)) {
         pb_fail(PB_ERR_CRYPTO, "pi-log* verify: ring-Pedersen equation");
         goto done;
