@@ -34,6 +34,7 @@ const char *pb_blob_kind_name(pb_blob_kind kind)
     case PB_BLOB_WRAPPED_SECRET: return "wrapped-secret";
     case PB_BLOB_RECOVERY: return "recovery";
     case PB_BLOB_NODE_SECRET: return "node-secret";
+    case PB_BLOB_AUDIT_CHECKPOINT: return "audit-checkpoint";
     }
     return NULL;
 }

@@ -27,7 +27,8 @@ typedef enum pb_blob_kind {
     PB_BLOB_WRAPPED_SECRET = 3, /* customer P1 record kept at node 2 */
     PB_BLOB_RECOVERY = 4,       /* P1 record under the customer's recovery code */
     PB_BLOB_NODE_SECRET = 5,    /* node-level secrets (ring-Pedersen) */
-    PB_BLOB_KIND_MAX = 5
+    PB_BLOB_AUDIT_CHECKPOINT = 6, /* latest signed audit checkpoint, kept outside the log */
+    PB_BLOB_KIND_MAX = 6
 } pb_blob_kind;
 
 #define PB_WALLET_ID_MAX 64

@@ -573,3 +573,81 @@ Test(audit_writer, failed_signing_still_writes_the_operation_s_record)
     cr_assert_eq(sum.unsigned_tail, 1);
     env_free(&e);
 }
+
+typedef struct slow_store {
+    pb_test_store inner;
+    int delay_us;
+    pb_status result;
+} slow_store;
+
+static pb_status slow_save(void *ctx, const char *line, size_t len)
+{
+    slow_store *s = ctx;
+    usleep((useconds_t)s->delay_us);
+    if (s->result != PB_OK)
+        return s->result;
+    pb_audit_checkpoint_store inner = pb_test_store_callbacks(&s->inner);
+    return inner.save(inner.ctx, line, len);
+}
+
+static pb_status slow_load(void *ctx, char **line, size_t *len)
+{
+    slow_store *s = ctx;
+    pb_audit_checkpoint_store inner = pb_test_store_callbacks(&s->inner);
+    return inner.load(inner.ctx, line, len);
+}
+
+Test(audit_writer, background_store_keeps_the_latest_checkpoint_without_delaying_appends)
+{
+    env e;
+    env_make(&e);
+    slow_store slow = {{0}, 30000, PB_OK};
+    e.opt.store = (pb_audit_checkpoint_store){slow_save, slow_load, &slow, NULL};
+    e.opt.flags = PB_AUDIT_STORE_ASYNC;
+    pb_audit_log *log = env_open(&e);
+    pb_audit_event ev = {"sign.complete", "w1", "api", NULL, 0, "ok", NULL};
+    for (int k = 0; k < 8; k++)
+        cr_assert_eq(pb_audit_append_checkpoint(log, &ev, NULL), PB_OK, "%s", pb_last_error());
+    pb_audit_stats st;
+    pb_audit_stats_get(log, &st);
+    /* A 30 ms save inside each checkpoint would show here. */
+    cr_assert_lt(st.last_checkpoint_ns, 30000000u, "checkpoint waited for the store");
+    cr_assert_eq(pb_audit_flush_store(log), PB_OK);
+    cr_assert_not_null(slow.inner.line);
+    cr_assert_not_null(strstr(slow.inner.line, "{\"seq\":16,"), "%s", slow.inner.line);
+    cr_assert_leq(slow.inner.saves, 8);
+    cr_assert_geq(slow.inner.saves, 1);
+    pb_audit_close(log);
+    pb_audit_summary sum;
+    cr_assert_eq(pb_test_audit_verify(e.dir, e.signer.pem, slow.inner.line, &sum), PB_OK);
+    cr_assert_eq(sum.external_checked, 1);
+    pb_test_store_free(&slow.inner);
+    env_free(&e);
+}
+
+Test(audit_writer, background_store_is_flushed_by_close_and_its_failure_is_reported)
+{
+    env e;
+    env_make(&e);
+    slow_store slow = {{0}, 10000, PB_OK};
+    e.opt.store = (pb_audit_checkpoint_store){slow_save, slow_load, &slow, NULL};
+    e.opt.flags = PB_AUDIT_STORE_ASYNC;
+    pb_audit_log *log = env_open(&e);
+    pb_audit_event ev = {"sign.complete", "w1", "api", NULL, 0, "ok", NULL};
+    cr_assert_eq(pb_audit_append_checkpoint(log, &ev, NULL), PB_OK);
+    pb_audit_close(log);
+    cr_assert_not_null(slow.inner.line);
+    cr_assert_not_null(strstr(slow.inner.line, "{\"seq\":2,"));
+
+    slow.result = PB_ERR_HSM;
+    log = env_open(&e);
+    cr_assert_eq(pb_audit_append_checkpoint(log, &ev, NULL), PB_OK);
+    cr_assert_eq(pb_audit_flush_store(log), PB_ERR_HSM);
+    pb_audit_stats st;
+    pb_audit_stats_get(log, &st);
+    cr_assert_eq(st.store_errors, 1);
+    pb_audit_close(log);
+    cr_assert_not_null(strstr(slow.inner.line, "{\"seq\":2,"), "a failed save changed the store");
+    pb_test_store_free(&slow.inner);
+    env_free(&e);
+}

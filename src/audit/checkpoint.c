@@ -1,6 +1,7 @@
 /* checkpoint.c - checkpoint signatures (see checkpoint.h, docs/audit.md). */
 #include "audit/checkpoint.h"
 
+#include <pthread.h>
 #include <string.h>
 
 #include <openssl/bn.h>
@@ -27,24 +28,41 @@ pb_status pb_audit_statement_digest(unsigned node, uint64_t head_seq, const uint
     return PB_OK;
 }
 
-/* The P-256 group order and its half, for range and low-S checks. */
+/* The P-256 group order and its half, for range and low-S checks; made
+ * once per process (public constants, kept for the process lifetime). */
 typedef struct order_pair {
-    EC_GROUP *group;
-    BIGNUM *half;
+    const BIGNUM *n;
+    const BIGNUM *half;
 } order_pair;
+
+static EC_GROUP *p256_group;
+static BIGNUM *p256_half;
+static pthread_once_t p256_once = PTHREAD_ONCE_INIT;
+
+static void p256_init(void)
+{
+    EC_GROUP *g = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
+    BIGNUM *half = BN_new();
+    if (!g || !half || !BN_rshift1(half, EC_GROUP_get0_order(g))) {
+        EC_GROUP_free(g);
+        BN_free(half);
+        return;
+    }
+    p256_group = g;
+    p256_half = half;
+}
 
 static int order_load(order_pair *o)
 {
-    o->group = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
-    o->half = BN_new();
-    return o->group && o->half && BN_rshift1(o->half, EC_GROUP_get0_order(o->group));
+    pthread_once(&p256_once, p256_init);
+    if (!p256_group)
+        return 0;
+    o->n = EC_GROUP_get0_order(p256_group);
+    o->half = p256_half;
+    return 1;
 }
 
-static void order_free(order_pair *o)
-{
-    EC_GROUP_free(o->group);
-    BN_free(o->half);
-}
+static void order_free(order_pair *o) { (void)o; }
 
 pb_status pb_audit_checkpoint_sign(pb_audit_sign_fn sign, void *ctx, pb_audit_record *cp)
 {
@@ -65,7 +83,7 @@ pb_status pb_audit_checkpoint_sign(pb_audit_sign_fn sign, void *ctx, pb_audit_re
     unsigned char *der = NULL;
     if (!r || !s || !sig || !order_load(&o))
         goto done;
-    const BIGNUM *n = EC_GROUP_get0_order(o.group);
+    const BIGNUM *n = o.n;
     if (BN_is_zero(r) || BN_is_zero(s) || BN_cmp(r, n) >= 0 || BN_cmp(s, n) >= 0) {
         st = pb_fail(PB_ERR_HSM, "audit checkpoint: the signer returned r or s out of range");
         goto done;

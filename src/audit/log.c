@@ -253,6 +253,68 @@ static pb_status sign_checkpoint(pb_audit_log *log, pb_audit_record *cp, uint64_
     return st;
 }
 
+/* The background saver (PB_AUDIT_STORE_ASYNC): saves whatever line is
+ * latest, so a burst of checkpoints costs one save, not one each. */
+static void *store_thread_main(void *arg)
+{
+    pb_audit_log *log = arg;
+    pthread_mutex_lock(&log->store_mu);
+    for (;;) {
+        while (!log->store_line && !log->store_stop)
+            pthread_cond_wait(&log->store_cv, &log->store_mu);
+        if (!log->store_line)
+            break;
+        char *line = log->store_line;
+        size_t len = log->store_len;
+        log->store_line = NULL;
+        log->store_busy = 1;
+        pthread_mutex_unlock(&log->store_mu);
+        uint64_t t0 = meter_ns();
+        pb_status st = log->store.save(log->store.ctx, line, len);
+        uint64_t t1 = meter_ns();
+        free(line);
+        pthread_mutex_lock(&log->store_mu);
+        log->store_busy = 0;
+        log->store_status = st;
+        log->store_last_ns = t1 - t0;
+        if (st != PB_OK)
+            log->store_errors++;
+        pthread_cond_broadcast(&log->store_cv);
+    }
+    pthread_mutex_unlock(&log->store_mu);
+    return NULL;
+}
+
+static pb_status post_to_store_thread(pb_audit_log *log, const placed *cp)
+{
+    char *copy = malloc(cp->len);
+    if (!copy)
+        return pb_fail(PB_ERR_NOMEM, "out of memory");
+    memcpy(copy, cp->line, cp->len - 1);
+    copy[cp->len - 1] = '\0';
+    pthread_mutex_lock(&log->store_mu);
+    free(log->store_line); /* superseded before it was saved */
+    log->store_line = copy;
+    log->store_len = cp->len - 1;
+    pthread_cond_broadcast(&log->store_cv);
+    pthread_mutex_unlock(&log->store_mu);
+    return PB_OK;
+}
+
+pb_status pb_audit_flush_store(pb_audit_log *log)
+{
+    if (!log->store_thread_running)
+        return PB_OK;
+    pthread_mutex_lock(&log->store_mu);
+    while (log->store_line || log->store_busy)
+        pthread_cond_wait(&log->store_cv, &log->store_mu);
+    pb_status st = log->store_status;
+    pthread_mutex_unlock(&log->store_mu);
+    if (st != PB_OK)
+        return pb_fail(st, "audit: the last checkpoint could not be stored outside the log");
+    return PB_OK;
+}
+
 /* Hands a written checkpoint to the store; its failure is reported but
  * the checkpoint stays in the log (the next one stores again). */
 static pb_status store_checkpoint(pb_audit_log *log, const placed *cp, uint64_t t0,
@@ -260,10 +322,13 @@ static pb_status store_checkpoint(pb_audit_log *log, const placed *cp, uint64_t 
 {
     uint64_t t2 = meter_ns();
     pb_status st = PB_OK;
-    if (log->store.save) {
+    if (log->store_thread_running) {
+        st = post_to_store_thread(log, cp);
+    } else if (log->store.save) {
         st = log->store.save(log->store.ctx, cp->line, cp->len - 1);
         if (st != PB_OK) {
             log->stats.checkpoint_errors++;
+            log->stats.store_errors++;
             st = pb_fail_context(st, "audit checkpoint %llu is in the log but was not stored",
                                  (unsigned long long)cp->rec.seq);
         }
@@ -383,6 +448,12 @@ void pb_audit_stats_get(pb_audit_log *log, pb_audit_stats *out)
     *out = log->stats;
     out->last_seq = log->last_seq;
     out->last_checkpoint_seq = log->last_checkpoint_seq;
+    if (log->store_thread_running) {
+        pthread_mutex_lock(&log->store_mu);
+        out->store_errors = log->store_errors;
+        out->last_store_ns = log->store_last_ns;
+        pthread_mutex_unlock(&log->store_mu);
+    }
     pthread_mutex_unlock(&log->mu);
 }
 
@@ -482,6 +553,8 @@ pb_status pb_audit_open(const pb_audit_options *opt, pb_audit_log **out)
         return st;
     }
     pthread_mutex_init(&log->mu, NULL);
+    pthread_mutex_init(&log->store_mu, NULL);
+    pthread_cond_init(&log->store_cv, NULL);
     log->fd = log->lock_fd = -1;
     snprintf(log->dir, sizeof log->dir, "%s", opt->dir);
     log->node = opt->node;
@@ -497,6 +570,12 @@ pb_status pb_audit_open(const pb_audit_options *opt, pb_audit_log **out)
                                       &log->public_key);
     if (st == PB_OK)
         st = open_files(log, opt);
+    if (st == PB_OK && (opt->flags & PB_AUDIT_STORE_ASYNC) && log->store.save) {
+        if (pthread_create(&log->store_thread, NULL, store_thread_main, log) != 0)
+            st = pb_fail(PB_ERR_NOMEM, "audit: cannot start the checkpoint store thread");
+        else
+            log->store_thread_running = 1;
+    }
     if (st != PB_OK) {
         pb_audit_close(log);
         return st;
@@ -509,6 +588,15 @@ void pb_audit_close(pb_audit_log *log)
 {
     if (!log)
         return;
+    if (log->store_thread_running) {
+        (void)pb_audit_flush_store(log); /* its status is in the stats */
+        pthread_mutex_lock(&log->store_mu);
+        log->store_stop = 1;
+        pthread_cond_broadcast(&log->store_cv);
+        pthread_mutex_unlock(&log->store_mu);
+        pthread_join(log->store_thread, NULL);
+    }
+    free(log->store_line);
     if (log->fd >= 0)
         close(log->fd);
     if (log->lock_fd >= 0)
@@ -516,6 +604,8 @@ void pb_audit_close(pb_audit_log *log)
     EVP_PKEY_free(log->public_key);
     if (log->store.release)
         log->store.release(log->store.ctx);
+    pthread_cond_destroy(&log->store_cv);
+    pthread_mutex_destroy(&log->store_mu);
     pthread_mutex_destroy(&log->mu);
     free(log);
 }

@@ -47,7 +47,13 @@ typedef struct pb_audit_checkpoint_store {
 enum {
     /* At open, cut a torn last line (a writer killed mid-append), keep its
      * bytes in <segment>.torn, and append a "log.repair" record. */
-    PB_AUDIT_REPAIR = 1
+    PB_AUDIT_REPAIR = 1,
+    /* Hand checkpoints to the store from a background thread instead of
+     * inside pb_audit_checkpoint: a slow store (a token object write can
+     * take tens of ms) then costs the operation nothing. The store lags the
+     * log by at most the save in progress; saves are latest-wins; close
+     * (or pb_audit_flush_store) waits for the last one. */
+    PB_AUDIT_STORE_ASYNC = 2
 };
 
 typedef struct pb_audit_options {
@@ -55,7 +61,7 @@ typedef struct pb_audit_options {
     unsigned node;              /* 1..255, written into every record */
     size_t segment_bytes;       /* rotate before a segment would exceed this; 0: 8 MiB */
     unsigned checkpoint_every;  /* also checkpoint after this many records; 0: only on request */
-    unsigned flags;             /* PB_AUDIT_REPAIR */
+    unsigned flags;             /* PB_AUDIT_REPAIR, PB_AUDIT_STORE_ASYNC */
     pb_audit_clock_fn clock;    /* NULL: pb_audit_clock_realtime */
     void *clock_ctx;
     pb_audit_signer signer;
@@ -77,6 +83,7 @@ typedef struct pb_audit_event {
 } pb_audit_event;
 
 pb_status pb_audit_open(const pb_audit_options *opt, pb_audit_log **out);
+/* Waits for a pending asynchronous store, then frees everything. */
 void pb_audit_close(pb_audit_log *log);
 
 /* Appends one record and returns once it is on disk; *seq (may be NULL)
@@ -100,6 +107,11 @@ pb_status pb_audit_checkpoint(pb_audit_log *log, uint64_t *seq);
 pb_status pb_audit_append_checkpoint(pb_audit_log *log, const pb_audit_event *ev,
                                      uint64_t *seq);
 
+/* Waits until the latest checkpoint has been handed to the store and
+ * returns the status of the last save (PB_OK with nothing to store). With
+ * a synchronous store it returns at once. */
+pb_status pb_audit_flush_store(pb_audit_log *log);
+
 /* Costs of the last append and checkpoint in nanoseconds, and totals. */
 typedef struct pb_audit_stats {
     uint64_t appends, checkpoints, checkpoint_errors, repairs;
@@ -108,7 +120,10 @@ typedef struct pb_audit_stats {
     /* appends counts records written, checkpoint records included */
     uint64_t last_sign_ns;       /* signer call of the last checkpoint */
     uint64_t last_store_ns;      /* checkpoint store save of the last checkpoint */
-    uint64_t last_checkpoint_ns; /* the whole last checkpoint (sign + append + store) */
+    uint64_t last_checkpoint_ns; /* the whole last checkpoint (sign + append + store if
+                                    synchronous) */
+    uint64_t store_errors;       /* failed saves (also counted in checkpoint_errors when
+                                    synchronous) */
     uint64_t total_append_ns, total_checkpoint_ns;
     uint64_t last_seq, last_checkpoint_seq;
 } pb_audit_stats;

@@ -34,6 +34,17 @@ struct pb_audit_log {
     unsigned pending;   /* records since the last checkpoint (>= 1 if any) */
     int broken;         /* a failed write or fsync left the file in doubt */
     pb_audit_stats stats;
+    /* PB_AUDIT_STORE_ASYNC: the latest checkpoint line waiting for the
+     * store thread, under store_mu (never taken while holding mu's files). */
+    pthread_mutex_t store_mu;
+    pthread_cond_t store_cv;
+    pthread_t store_thread;
+    int store_thread_running;
+    int store_stop, store_busy;
+    char *store_line;
+    size_t store_len;
+    pb_status store_status;
+    uint64_t store_errors, store_last_ns;
 };
 
 /* What a repair removed, for the log.repair record. */
