@@ -37,5 +37,7 @@ int pb_cmd_init(pb_cli *cli, int argc, char **argv);
 int pb_cmd_hsm(pb_cli *cli, int argc, char **argv);
 int pb_cmd_bench(pb_cli *cli, int argc, char **argv);
 int pb_bench_hsm(int argc, char **argv);
+int pb_cmd_audit(pb_cli *cli, int argc, char **argv);
+int pb_bench_audit(int argc, char **argv);
 
 #endif

@@ -66,5 +66,7 @@ int main(int argc, char **argv)
         return pb_cmd_init(&cli, sub_argc, sub_argv);
     if (!strcmp(cmd, "hsm"))
         return pb_cmd_hsm(&cli, sub_argc, sub_argv);
+    if (!strcmp(cmd, "audit"))
+        return pb_cmd_audit(&cli, sub_argc, sub_argv);
     return pb_cli_usage("unknown command");
 }
