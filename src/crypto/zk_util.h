@@ -41,7 +41,8 @@ pb_status pb_zku_random_symmetric(const BIGNUM *bound, BIGNUM *out);
 pb_status pb_zku_crt(BIGNUM *out, const BIGNUM *xp, const BIGNUM *xq, const BIGNUM *p,
                      const BIGNUM *q, const BIGNUM *qinv, BN_CTX *ctx);
 
-/* 1 iff a is in [1, n) with gcd(a, n) = 1. */
+/* 1 iff a is in [1, n) with gcd(a, n) = 1. Variable time: a and n must be
+ * public. */
 int pb_zku_is_unit(const BIGNUM *a, const BIGNUM *n, BN_CTX *ctx);
 
 /* Bytes needed for a magnitude of up to `bits` bits (decode bounds). */
