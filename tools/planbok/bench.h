@@ -8,4 +8,7 @@
 double pb_bench_median(double *samples, size_t n);
 double pb_bench_now_us(void);
 
+/* `planbok bench mpc [--quick]` (bench_mpc.c). */
+int pb_bench_mpc(int argc, char **argv);
+
 #endif
