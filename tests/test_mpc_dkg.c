@@ -17,7 +17,7 @@
 #define RUNS_2048 4
 #define RUNS_3072 1
 #else
-#define RUNS_2048 12
+#define RUNS_2048 15
 #define RUNS_3072 5
 #endif
 
@@ -384,4 +384,59 @@ Test(mpc_dkg, dishonest_p1_with_c_key_for_x1_plus_1_is_refused)
     cr_assert_eq(scripted_p1(&f, 1, why, sizeof why), PB_ERR_PROOF, "%s", why);
     cr_assert(strstr(why, "c_key") != NULL, "%s", why);
     fx_close(&f);
+}
+
+Test(mpc_dkg, proofs_against_other_cosigner_parameters_are_refused)
+{
+    /* P1 holds the verified export of another cosigner node: its Pi^fac and
+     * Pi^log* are made against parameters P2 does not use. */
+    pb_cosigner_params *params = mpc_fx_cosigner(2048);
+    pb_cosigner_public *other = mpc_fx_cosigner_public_slot(2048, 1);
+    pb_share_p1 *s1;
+    pb_share_p2 *s2;
+    mpc_result r = mpc_run_dkg(params, other, 2048, NULL, &s1, &s2);
+    /* A value committed mod the other N^ may not even be below this one. */
+    cr_assert(r.status == PB_ERR_PROOF || r.status == PB_ERR_PARSE, "%d: %s", r.status,
+              pb_last_error());
+    cr_assert_eq(r.party, 2);
+    cr_assert_eq(r.msg_no, 3);
+    pb_cosigner_params_free(params);
+    pb_cosigner_public_free(other);
+}
+
+Test(mpc_dkg, cosigner_export_with_a_bad_proof_is_refused)
+{
+    pb_cosigner_params *params = mpc_fx_cosigner(2048);
+    uint8_t *e;
+    size_t len;
+    cr_assert_eq(pb_cosigner_params_export(params, &e, &len), PB_OK);
+    pb_cosigner_public *pub;
+    /* Last byte: inside the last z_i of Pi^prm. */
+    e[len - 1] ^= 1;
+    cr_assert_eq(pb_cosigner_public_parse(&pub, e, len), PB_ERR_PROOF, "%s", pb_last_error());
+    cr_assert_null(pub);
+    e[len - 1] ^= 1;
+    cr_assert_eq(pb_cosigner_public_parse(&pub, e, len - 1), PB_ERR_PARSE);
+    cr_assert_eq(pb_cosigner_public_parse(&pub, e, 100), PB_ERR_PARSE);
+    e[0] ^= 1;
+    cr_assert_eq(pb_cosigner_public_parse(&pub, e, len), PB_ERR_PARSE);
+    e[0] ^= 1;
+    cr_assert_eq(pb_cosigner_public_parse(&pub, e, len), PB_OK);
+    pb_cosigner_public_free(pub);
+    /* The secret encoding round-trips. */
+    uint8_t *sec, *sec2;
+    size_t sl, sl2;
+    pb_cosigner_params *back;
+    cr_assert_eq(pb_cosigner_params_serialize(params, &sec, &sl), PB_OK);
+    cr_assert_eq(pb_cosigner_params_parse(&back, sec, sl), PB_OK, "%s", pb_last_error());
+    cr_assert_eq(pb_cosigner_params_serialize(back, &sec2, &sl2), PB_OK);
+    cr_assert(sl == sl2 && memcmp(sec, sec2, sl) == 0);
+    pb_cosigner_params_free(back);
+    cr_assert_eq(pb_cosigner_params_parse(&back, sec, sl - 1), PB_ERR_PARSE);
+    cr_assert_null(back);
+    pb_mpc_bytes_free(sec, sl);
+    pb_mpc_bytes_free(sec2, sl2);
+    pb_cosigner_params_free(back);
+    pb_mpc_bytes_free(e, len);
+    pb_cosigner_params_free(params);
 }

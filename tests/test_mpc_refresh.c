@@ -303,3 +303,61 @@ Test(mpc_refresh, tampered_messages_fail_with_specific_errors)
     pb_share_p2_free(s2);
     pb_cosigner_params_free(params);
 }
+
+Test(mpc_refresh, cosigner_parameters_can_be_replaced)
+{
+    pb_cosigner_params *old_params = mpc_fx_cosigner(2048);
+    pb_cosigner_params *new_params = mpc_fx_cosigner_slot(2048, 1);
+    pb_cosigner_public *new_pub = mpc_fx_cosigner_public_slot(2048, 1);
+    pb_share_p1 *s1, *n1;
+    pb_share_p2 *s2, *n2;
+    mpc_fx_wallet(2048, 2, &s1, &s2);
+
+    /* P2 moved to new parameters but P1 proves against the recorded ones:
+     * P2's check of Pi^fac / Pi^log* fails. */
+    mpc_result r = mpc_run_refresh(s1, s2, new_params, 2048, NULL, &n1, &n2);
+    /* A value committed mod the other N^ may not even be below this one. */
+    cr_assert(r.status == PB_ERR_PROOF || r.status == PB_ERR_PARSE, "%d: %s", r.status,
+              pb_last_error());
+    cr_assert_eq(r.party, 2);
+
+    /* With the new (verified) parameters handed to P1, the refresh works and
+     * the new record keeps them for the next refresh. */
+    pb_refresh_p1 *p1;
+    pb_refresh_p2 *p2;
+    uint8_t *m1, *m2, *m3, *m4, *none;
+    size_t l1, l2, l3, l4, lnone;
+    cr_assert_eq(pb_refresh_p1_new(&p1, s1, new_pub, 2048), PB_OK);
+    cr_assert_eq(pb_refresh_p2_new(&p2, s2, new_params, 2048), PB_OK);
+    cr_assert_eq(pb_refresh_p1_start(p1, &m1, &l1), PB_OK);
+    cr_assert_eq(pb_refresh_p2_step(p2, m1, l1, &m2, &l2), PB_OK);
+    cr_assert_eq(pb_refresh_p1_step(p1, m2, l2, &m3, &l3), PB_OK);
+    cr_assert_eq(pb_refresh_p2_step(p2, m3, l3, &m4, &l4), PB_OK, "%s", pb_last_error());
+    cr_assert_eq(pb_refresh_p1_step(p1, m4, l4, &none, &lnone), PB_OK, "%s", pb_last_error());
+    cr_assert_eq(pb_refresh_p1_take_share(p1, &n1), PB_OK);
+    cr_assert_eq(pb_refresh_p2_take_share(p2, &n2), PB_OK);
+    sign_ok(n1, n2, NULL, 0);
+    pb_share_p1 *x1;
+    pb_share_p2 *x2;
+    r = mpc_run_refresh(n1, n2, new_params, 2048, NULL, &x1, &x2);
+    cr_assert_eq(r.status, PB_OK, "%s", pb_last_error());
+    pb_share_p1_free(x1);
+    pb_share_p2_free(x2);
+    r = mpc_run_refresh(n1, n2, old_params, 2048, NULL, &x1, &x2);
+    cr_assert(r.status == PB_ERR_PROOF || r.status == PB_ERR_PARSE);
+    cr_assert_eq(r.party, 2);
+
+    pb_mpc_bytes_free(m1, l1);
+    pb_mpc_bytes_free(m2, l2);
+    pb_mpc_bytes_free(m3, l3);
+    pb_mpc_bytes_free(m4, l4);
+    pb_refresh_p1_free(p1);
+    pb_refresh_p2_free(p2);
+    pb_share_p1_free(s1);
+    pb_share_p2_free(s2);
+    pb_share_p1_free(n1);
+    pb_share_p2_free(n2);
+    pb_cosigner_params_free(old_params);
+    pb_cosigner_params_free(new_params);
+    pb_cosigner_public_free(new_pub);
+}

@@ -18,7 +18,7 @@
 #define RUNS_2048 3
 #define RUNS_3072 1
 #else
-#define RUNS_2048 10
+#define RUNS_2048 12
 #define RUNS_3072 5
 #endif
 

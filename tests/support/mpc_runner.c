@@ -125,11 +125,16 @@ static uint8_t *make_params(int bits, size_t *len)
     return copy;
 }
 
-pb_cosigner_params *mpc_fx_cosigner(int bits)
+pb_cosigner_params *mpc_fx_cosigner(int bits) { return mpc_fx_cosigner_slot(bits, 0); }
+
+pb_cosigner_params *mpc_fx_cosigner_slot(int bits, int slot)
 {
     char name[64];
     size_t len;
-    snprintf(name, sizeof name, "mpc-cosigner-%d.bin", bits);
+    if (slot == 0)
+        snprintf(name, sizeof name, "mpc-cosigner-%d.bin", bits);
+    else
+        snprintf(name, sizeof name, "mpc-cosigner-%d-%d.bin", bits, slot);
     uint8_t *buf = cached(name, make_params, bits, &len);
     pb_cosigner_params *p;
     if (pb_cosigner_params_parse(&p, buf, len) != PB_OK) {
@@ -147,7 +152,12 @@ pb_cosigner_params *mpc_fx_cosigner(int bits)
  * verification), so it always matches them. */
 pb_cosigner_public *mpc_fx_cosigner_public(int bits)
 {
-    pb_cosigner_params *p = mpc_fx_cosigner(bits);
+    return mpc_fx_cosigner_public_slot(bits, 0);
+}
+
+pb_cosigner_public *mpc_fx_cosigner_public_slot(int bits, int slot)
+{
+    pb_cosigner_params *p = mpc_fx_cosigner_slot(bits, slot);
     uint8_t *enc;
     size_t len;
     cr_assert_eq(pb_cosigner_params_export(p, &enc, &len), PB_OK, "%s", pb_last_error());

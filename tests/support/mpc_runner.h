@@ -41,6 +41,9 @@ typedef struct mpc_result {
  * directory (free each returned object with its free function). */
 pb_cosigner_params *mpc_fx_cosigner(int bits);
 pb_cosigner_public *mpc_fx_cosigner_public(int bits);
+/* Further independent parameter sets (slot 0 is the one above). */
+pb_cosigner_params *mpc_fx_cosigner_slot(int bits, int slot);
+pb_cosigner_public *mpc_fx_cosigner_public_slot(int bits, int slot);
 
 /* A wallet made by one DKG and cached like the cosigner parameters
  * (slot picks one of several independent wallets). The caller owns both
