@@ -272,18 +272,15 @@ Test(mpc_dkg, tampered_fields_fail_with_specific_errors)
 
 Test(mpc_dkg, modulus_of_the_wrong_size_is_refused)
 {
-    fixture f = fx_open();
-    pb_share_p1 *s1;
-    pb_share_p2 *s2;
+    pb_cosigner_params *params = mpc_fx_cosigner(3072);
+    pb_cosigner_public *pub = mpc_fx_cosigner_public(3072);
     pb_dkg_p1 *p1;
     pb_dkg_p2 *p2;
     uint8_t *m1, *m2, *m3, *m4;
     size_t l1, l2, l3, l4;
-    (void)s1;
-    (void)s2;
     /* P2 requires 3072-bit moduli; P1 brings 2048. */
-    cr_assert_eq(pb_dkg_p1_new(&p1, f.pub, 2048), PB_OK);
-    cr_assert_eq(pb_dkg_p2_new(&p2, f.params, 3072), PB_OK);
+    cr_assert_eq(pb_dkg_p1_new(&p1, pub, 2048), PB_OK);
+    cr_assert_eq(pb_dkg_p2_new(&p2, params, 3072), PB_OK);
     cr_assert_eq(pb_dkg_p1_start(p1, &m1, &l1), PB_OK);
     cr_assert_eq(pb_dkg_p2_step(p2, m1, l1, &m2, &l2), PB_OK);
     cr_assert_eq(pb_dkg_p1_step(p1, m2, l2, &m3, &l3), PB_OK);
@@ -294,7 +291,15 @@ Test(mpc_dkg, modulus_of_the_wrong_size_is_refused)
     pb_mpc_bytes_free(m3, l3);
     pb_dkg_p1_free(p1);
     pb_dkg_p2_free(p2);
+    pb_cosigner_params_free(params);
+    pb_cosigner_public_free(pub);
+
+    /* Sizes outside {2048, 3072}, and keys stronger than the cosigner's N^. */
+    fixture f = fx_open();
     cr_assert_eq(pb_dkg_p1_new(&p1, f.pub, 1024), PB_ERR_ARGUMENT);
+    cr_assert_eq(pb_dkg_p1_new(&p1, f.pub, 4096), PB_ERR_ARGUMENT);
+    cr_assert_eq(pb_dkg_p1_new(&p1, f.pub, 3072), PB_ERR_ARGUMENT);
+    cr_assert_eq(pb_dkg_p2_new(&p2, f.params, 3072), PB_ERR_ARGUMENT);
     fx_close(&f);
 }
 

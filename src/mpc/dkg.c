@@ -60,6 +60,11 @@ PB_API pb_status pb_dkg_p1_new(pb_dkg_p1 **out, const pb_cosigner_public *cosign
     if (!pb_share_bits_allowed(paillier_bits))
         return pb_fail(PB_ERR_ARGUMENT, "dkg p1: Paillier size %d is not 2048 or 3072",
                        paillier_bits);
+    /* The proofs against N^ are only as strong as N^ is hard to factor. */
+    if (cosigner->pub->bits < paillier_bits)
+        return pb_fail(PB_ERR_ARGUMENT,
+                       "dkg p1: cosigner parameters of %d bits are weaker than a %d-bit key",
+                       cosigner->pub->bits, paillier_bits);
     pb_dkg_p1 *s = pb_mpc_secret_zalloc(sizeof *s);
     if (!s)
         return pb_fail(PB_ERR_NOMEM, "dkg p1: allocation failed");
@@ -215,6 +220,10 @@ PB_API pb_status pb_dkg_p2_new(pb_dkg_p2 **out, const pb_cosigner_params *params
     if (!pb_share_bits_allowed(paillier_bits))
         return pb_fail(PB_ERR_ARGUMENT, "dkg p2: Paillier size %d is not 2048 or 3072",
                        paillier_bits);
+    if (pb_rped_public_of(params->sec)->bits < paillier_bits)
+        return pb_fail(PB_ERR_ARGUMENT,
+                       "dkg p2: cosigner parameters of %d bits are weaker than a %d-bit key",
+                       pb_rped_public_of(params->sec)->bits, paillier_bits);
     pb_dkg_p2 *s = pb_mpc_secret_zalloc(sizeof *s);
     if (!s)
         return pb_fail(PB_ERR_NOMEM, "dkg p2: allocation failed");

@@ -73,6 +73,11 @@ PB_API pb_status pb_refresh_p1_new(pb_refresh_p1 **out, const pb_share_p1 *share
     if (!pb_share_bits_allowed(paillier_bits))
         return pb_fail(PB_ERR_ARGUMENT, "refresh p1: Paillier size %d is not 2048 or 3072",
                        paillier_bits);
+    const pb_rped_public *rp = cosigner ? cosigner->pub : share->cosigner;
+    if (rp->bits < paillier_bits)
+        return pb_fail(PB_ERR_ARGUMENT,
+                       "refresh p1: cosigner parameters of %d bits are weaker than a %d-bit key",
+                       rp->bits, paillier_bits);
     pb_refresh_p1 *s = pb_mpc_secret_zalloc(sizeof *s);
     if (!s)
         return pb_fail(PB_ERR_NOMEM, "refresh p1: allocation failed");
@@ -80,7 +85,7 @@ PB_API pb_status pb_refresh_p1_new(pb_refresh_p1 **out, const pb_share_p1 *share
     s->old = share;
     s->bits = paillier_bits;
     pb_share_p1_id(share, s->old_id);
-    s->cosigner = pb_rped_public_dup(cosigner ? cosigner->pub : share->cosigner);
+    s->cosigner = pb_rped_public_dup(rp);
     if (!s->cosigner) {
         pb_refresh_p1_free(s);
         return pb_fail(PB_ERR_NOMEM, "refresh p1: allocation failed");
@@ -226,6 +231,10 @@ PB_API pb_status pb_refresh_p2_new(pb_refresh_p2 **out, const pb_share_p2 *share
     if (!pb_share_bits_allowed(paillier_bits))
         return pb_fail(PB_ERR_ARGUMENT, "refresh p2: Paillier size %d is not 2048 or 3072",
                        paillier_bits);
+    if (pb_rped_public_of(params->sec)->bits < paillier_bits)
+        return pb_fail(PB_ERR_ARGUMENT,
+                       "refresh p2: cosigner parameters of %d bits are weaker than a %d-bit key",
+                       pb_rped_public_of(params->sec)->bits, paillier_bits);
     pb_refresh_p2 *s = pb_mpc_secret_zalloc(sizeof *s);
     if (!s)
         return pb_fail(PB_ERR_NOMEM, "refresh p2: allocation failed");
