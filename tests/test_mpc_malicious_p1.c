@@ -460,6 +460,26 @@ Test(mpc_malicious_p1, modulus_of_the_wrong_size_is_refused, .timeout = 300)
     close_fx(&f);
 }
 
+/* An honest bundle whose modulus then has its lowest bit flipped: even, of
+ * the right size, refused before anything is computed with it. */
+Test(mpc_malicious_p1, even_modulus_is_refused, .timeout = 300)
+{
+    fx f = open_fx();
+    evil e;
+    evil_begin(&e, &f, NULL, NULL, NULL);
+    size_t at = e.w.len; /* the bundle starts with u32 length || N */
+    BIGNUM *x = bn_new();
+    cr_assert_eq(pb_scalar_to_bn(&e.x1, x), PB_OK);
+    bundle_for_plaintext(&e, x, 1);
+    const uint8_t *lp = e.w.data + at;
+    cr_assert_eq(((size_t)lp[0] << 24) | ((size_t)lp[1] << 16) | ((size_t)lp[2] << 8) | lp[3],
+                 2048 / 8, "the bundle does not start with N");
+    e.w.data[at + 4 + 2048 / 8 - 1] ^= 1;
+    evil_expect(&e, PB_ERR_PARSE, "paillier modulus: even", "N even");
+    BN_free(x);
+    close_fx(&f);
+}
+
 /* c_key = Enc(x1 + 1) with a Pi^log* that the real prover computed
  * honestly for its own statement (c_key, (x1+1)*G): P2 checks it against
  * the Q1 P1 committed to. A forged proof against Q1 itself fails too. */

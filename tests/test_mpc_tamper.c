@@ -1,7 +1,8 @@
 /* Tampering in transit, part 1: every signing message byte by byte, cut and
  * extended; and, for DKG, sign and refresh alike, messages replayed from
  * another (finished) session and messages swapped between two concurrent
- * sessions, and messages delivered out of order. The honest receiver
+ * sessions, messages delivered out of order, and every scalar and
+ * ciphertext field set to a value outside its range. The honest receiver
  * refuses with the specific status of the
  * failed check, P1 never releases a signature, and a wallet is locked only
  * when a ciphertext that decrypts was refused after decryption (the global
@@ -16,6 +17,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/bn.h>
+
+#include "crypto/bn.h"
+#include "crypto/ec.h"
+#include "crypto/paillier.h"
+#include "mpc/share.h"
 #include "support/mpc_runner.h"
 #include "support/mpc_tamper.h"
 
@@ -244,4 +251,173 @@ Test(mpc_tamper, sign_messages_out_of_order_are_refused, .timeout = 600) { out_o
 Test(mpc_tamper, refresh_messages_out_of_order_are_refused, .timeout = 600)
 {
     out_of_order(3);
+}
+
+/* --- values out of range ------------------------------------------------------------ */
+
+/* The message in flight with field `name` (tp_layout) replaced by `with`
+ * (wlen bytes, which may differ from the field's length). malloc'd. */
+static uint8_t *splice(tp_run *r, const char *name, const uint8_t *with, size_t wlen,
+                       size_t *out_len)
+{
+    size_t len;
+    const uint8_t *msg = tp_in_flight(r, &len);
+    tp_field *f = calloc(TP_MAX_FIELDS, sizeof *f);
+    cr_assert_not_null(f);
+    size_t nf = tp_layout(tp_protocol(r), tp_next(r), msg, len, f, TP_MAX_FIELDS);
+    const tp_field *hit = NULL;
+    for (size_t i = 0; i < nf && !hit; i++)
+        if (strcmp(f[i].name, name) == 0)
+            hit = &f[i];
+    cr_assert_not_null(hit, "no field %s", name);
+    *out_len = len - hit->len + wlen;
+    uint8_t *b = malloc(*out_len);
+    cr_assert_not_null(b);
+    memcpy(b, msg, hit->off);
+    memcpy(b + hit->off, with, wlen);
+    memcpy(b + hit->off + wlen, msg + hit->off + hit->len, len - hit->off - hit->len);
+    free(f);
+    return b;
+}
+
+/* Field `name` of the message in flight set to `with`: the receiver
+ * refuses it as malformed, naming `needle`. */
+static void expect_out_of_range(tp_run *r, const char *name, const uint8_t *with, size_t wlen,
+                                const char *needle, const char *what)
+{
+    size_t blen;
+    uint8_t *b = splice(r, name, with, wlen, &blen);
+    tp_variant v = {.kind = TP_REPLACE, .bytes = b, .n = blen};
+    tp_outcome o;
+    tp_try(r, &v, 1, &o);
+    char w[128];
+    snprintf(w, sizeof w, "protocol %d message %d: %s", tp_protocol(r), tp_next(r), what);
+    tp_check_rejected(&o, tp_next(r), PB_ERR_PARSE, needle, w);
+    free(b);
+}
+
+/* q and 2^256 - 1 in every scalar field: the proofs' answers z, and the
+ * refresh offsets d1, d2. */
+static void scalars_at(tp_run *r, const char *field, const char *needle)
+{
+    uint8_t q[32], ones[32];
+    cr_assert_eq(BN_bn2binpad(pb_ec_order(), q, 32), 32);
+    memset(ones, 0xff, sizeof ones);
+    expect_out_of_range(r, field, q, 32, needle, "scalar = q");
+    expect_out_of_range(r, field, ones, 32, needle, "scalar = 2^256 - 1");
+}
+
+Test(mpc_tamper, scalars_not_below_q_are_refused, .timeout = 600)
+{
+    fx f = open_fx();
+    static const struct {
+        int protocol, k;
+        const char *field, *needle;
+    } at[] = {
+        {1, 2, "sch(x2) z", "pi-sch: z"}, {1, 3, "sch(x1) z", "pi-sch: z"},
+        {2, 2, "sch(k2) z", "pi-sch: z"}, {2, 3, "sch(k1) z", "pi-sch: z"},
+        {3, 2, "d2", "d2"},               {3, 3, "d1", "d1"},
+    };
+    for (size_t i = 0; i < sizeof at / sizeof *at; i++) {
+        tp_run *r = new_run(&f, at[i].protocol);
+        tp_advance(r, at[i].k);
+        scalars_at(r, at[i].field, at[i].needle);
+        tp_free(r);
+    }
+    close_fx(&f);
+}
+
+static size_t bn_bytes(const BIGNUM *v, uint8_t *out, size_t max)
+{
+    pb_writer w;
+    pb_writer_init(&w);
+    pb_bn_encode(&w, v);
+    uint8_t *b;
+    size_t n;
+    cr_assert_eq(pb_writer_finish(&w, &b, &n), PB_OK);
+    cr_assert_leq(n, max);
+    memcpy(out, b, n);
+    pb_bytes_free(b, n);
+    return n;
+}
+
+/* 0, N, 2N (not units), N^2 and N^2 + 1 (not below N^2) in place of the
+ * ciphertext `name` (its sign, length and magnitude fields together). For
+ * c3 the refusal comes before decryption, so nothing locks. */
+static void ciphertext_field(tp_run *r, const BIGNUM *n, const char *name, const char *needle)
+{
+    size_t len;
+    const uint8_t *msg = tp_in_flight(r, &len);
+    tp_field *f = calloc(TP_MAX_FIELDS, sizeof *f);
+    cr_assert_not_null(f);
+    size_t nf = tp_layout(tp_protocol(r), tp_next(r), msg, len, f, TP_MAX_FIELDS);
+    size_t at = SIZE_MAX;
+    char sign_name[64];
+    snprintf(sign_name, sizeof sign_name, "%s sign", name);
+    for (size_t i = 0; i < nf && at == SIZE_MAX; i++)
+        if (strcmp(f[i].name, sign_name) == 0)
+            at = i;
+    cr_assert_neq(at, SIZE_MAX, "no field %s", sign_name);
+    size_t start = f[at].off, end = f[at + 2].off + f[at + 2].len;
+    free(f);
+    BN_CTX *ctx = pb_bn_ctx();
+    BIGNUM *vals[5];
+    for (int i = 0; i < 5; i++) {
+        vals[i] = BN_new();
+        cr_assert_not_null(vals[i]);
+    }
+    BN_zero(vals[0]);
+    cr_assert(BN_copy(vals[1], n) && BN_lshift1(vals[2], n));
+    cr_assert(BN_sqr(vals[3], n, ctx) && BN_copy(vals[4], vals[3]) && BN_add_word(vals[4], 1));
+    static const char *const what[] = {"ciphertext 0", "ciphertext N", "ciphertext 2N",
+                                       "ciphertext N^2", "ciphertext N^2 + 1"};
+    for (int i = 0; i < 5; i++) {
+        uint8_t enc[1200];
+        size_t elen = bn_bytes(vals[i], enc, sizeof enc);
+        size_t blen = len - (end - start) + elen;
+        uint8_t *b = malloc(blen);
+        cr_assert_not_null(b);
+        memcpy(b, msg, start);
+        memcpy(b + start, enc, elen);
+        memcpy(b + start + elen, msg + end, len - end);
+        tp_variant v = {.kind = TP_REPLACE, .bytes = b, .n = blen};
+        tp_outcome o;
+        tp_try(r, &v, 1, &o);
+        char w[128];
+        snprintf(w, sizeof w, "protocol %d message %d: %s", tp_protocol(r), tp_next(r),
+                 what[i]);
+        tp_check_rejected(&o, tp_next(r), PB_ERR_PARSE, needle, w);
+        free(b);
+        BN_free(vals[i]);
+    }
+}
+
+Test(mpc_tamper, ciphertexts_outside_the_unit_group_are_refused, .timeout = 600)
+{
+    fx f = open_fx();
+    /* c3 under the wallet's key. */
+    tp_run *r = new_run(&f, 2);
+    tp_advance(r, 4);
+    ciphertext_field(r, pb_paillier_n(f.s2->paillier), "c3", "(c3)");
+    tp_free(r);
+    /* c_key under the modulus P1 sends along with it. */
+    for (int p = 1; p <= 3; p += 2) {
+        r = new_run(&f, p);
+        tp_advance(r, 3);
+        size_t len;
+        const uint8_t *msg = tp_in_flight(r, &len);
+        tp_field *fl = calloc(TP_MAX_FIELDS, sizeof *fl);
+        cr_assert_not_null(fl);
+        size_t nf = tp_layout(p, 3, msg, len, fl, TP_MAX_FIELDS);
+        BIGNUM *n = NULL;
+        for (size_t i = 0; i < nf && !n; i++)
+            if (strcmp(fl[i].name, "N") == 0)
+                n = BN_bin2bn(msg + fl[i].off, (int)fl[i].len, NULL);
+        cr_assert_not_null(n);
+        ciphertext_field(r, n, "c_key", "c_key");
+        BN_free(n);
+        free(fl);
+        tp_free(r);
+    }
+    close_fx(&f);
 }
