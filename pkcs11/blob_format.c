@@ -98,7 +98,8 @@ pb_status pb_blob_decode(const uint8_t *blob, size_t blob_len, const pb_blob_ref
     size_t ct_len = 0;
     const uint8_t *ct =
         pb_reader_var(&r, PB_SEALED_PLAINTEXT_MAX + PB_GCM_TAG_BYTES, &ct_len);
-    if (!id || !label || !iv || !ct || pb_reader_finish(&r, "sealed blob") != PB_OK)
+    if (!id || !label || !iv || !ct || pb_reader_finish(&r, "sealed blob") != PB_OK ||
+        memchr(id, '\0', id_len) || memchr(label, '\0', label_len))
         return pb_fail(PB_ERR_INTEGRITY, "sealed blob: truncated, oversized or trailing bytes");
     if (out->version != PB_BLOB_VERSION)
         return pb_fail(PB_ERR_INTEGRITY, "sealed blob: unsupported format version %u",

@@ -81,10 +81,13 @@ static void bind_text(sqlite3_stmt *s, int i, const char *v)
     sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
 }
 
-pb_status pb_wallet_db_insert(pb_wallet_db *db, const pb_wallet_row *row)
+static pb_status write_row(pb_wallet_db *db, const pb_wallet_row *row, int replace)
 {
     sqlite3_stmt *s = NULL;
-    const char *sql =
+    const char *sql = replace ?
+        "INSERT OR REPLACE INTO wallets(id,name,mode,public_key,xpub,state,created,exported,"
+        "generation,pin_failures,pin_max,verifier,recovery_pub,seq)"
+        " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,(SELECT IFNULL(MAX(seq),0)+1 FROM wallets))" :
         "INSERT INTO wallets(id,name,mode,public_key,xpub,state,created,exported,generation,"
         "pin_failures,pin_max,verifier,recovery_pub,seq)"
         " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,(SELECT IFNULL(MAX(seq),0)+1 FROM wallets))";
@@ -110,6 +113,16 @@ pb_status pb_wallet_db_insert(pb_wallet_db *db, const pb_wallet_row *row)
     if (rc == SQLITE_CONSTRAINT)
         return pb_fail(PB_ERR_ARGUMENT, "a wallet with id %s already exists", row->id);
     return rc == SQLITE_DONE ? PB_OK : db_fail(db, "insert");
+}
+
+pb_status pb_wallet_db_insert(pb_wallet_db *db, const pb_wallet_row *row)
+{
+    return write_row(db, row, 0);
+}
+
+pb_status pb_wallet_db_put(pb_wallet_db *db, const pb_wallet_row *row)
+{
+    return write_row(db, row, 1);
 }
 
 static void copy_column(sqlite3_stmt *s, int col, char *dst, size_t cap)

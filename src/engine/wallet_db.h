@@ -48,6 +48,8 @@ pb_status pb_wallet_db_insert(pb_wallet_db *db, const pb_wallet_row *row);
 pb_status pb_wallet_db_get(pb_wallet_db *db, const char *id, pb_wallet_row *row);
 /* All rows ordered by creation; caller frees *rows with free(). */
 pb_status pb_wallet_db_list(pb_wallet_db *db, pb_wallet_row **rows, size_t *n);
+/* Insert, or replace the row with the same id (restore). */
+pb_status pb_wallet_db_put(pb_wallet_db *db, const pb_wallet_row *row);
 pb_status pb_wallet_db_delete(pb_wallet_db *db, const char *id);
 
 pb_status pb_wallet_db_set_state(pb_wallet_db *db, const char *id, const char *state);
