@@ -36,6 +36,12 @@ void pb_json_key(FILE *f, const char *key, int *first);
 int pb_cmd_init(pb_cli *cli, int argc, char **argv);
 int pb_cmd_hsm(pb_cli *cli, int argc, char **argv);
 int pb_cmd_bench(pb_cli *cli, int argc, char **argv);
+int pb_cmd_wallet(pb_cli *cli, int argc, char **argv);
+int pb_cmd_sign(pb_cli *cli, int argc, char **argv);
+int pb_cmd_org_secret(pb_cli *cli, int argc, char **argv);
+int pb_cmd_pin(pb_cli *cli, int argc, char **argv);
+/* restore = 0: backup; 1: restore. */
+int pb_cmd_backup(pb_cli *cli, int argc, char **argv, int restore);
 int pb_bench_hsm(int argc, char **argv);
 int pb_cmd_audit(pb_cli *cli, int argc, char **argv);
 int pb_bench_audit(int argc, char **argv);

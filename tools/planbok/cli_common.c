@@ -18,6 +18,7 @@ int pb_cli_error(pb_status st)
     case PB_ERR_HSM:
     case PB_ERR_STORAGE: return PB_EXIT_HSM;
     case PB_ERR_INTEGRITY: return PB_EXIT_INTEGRITY;
+    case PB_ERR_NOT_FOUND: return PB_EXIT_USAGE;
     default: return PB_EXIT_FAILURE;
     }
 }
@@ -29,7 +30,16 @@ int pb_cli_usage(const char *message)
             "usage: planbok [--home DIR] COMMAND\n"
             "  init [--paillier-bits 2048|3072]   create the data directory, tokens and keys\n"
             "  hsm status                         per-node token, mechanisms and KEK attributes\n"
-            "  bench hsm                          key-store unseal benchmark\n"
+            "  org-secret new                     a new Organization Secret (64 hex chars)\n"
+            "  wallet create --mode standard|trustless|customer [--org-secret-file F]\n"
+            "                [--pin-file F --device DIR] [--name NAME]\n"
+            "  wallet list | wallet show ID | wallet refresh ID | wallet export ID\n"
+            "  sign --wallet ID --digest HEX64 [--path m/44/60/0/0/7] [secret options]\n"
+            "  pin change --wallet ID --device DIR --pin-file OLD --new-pin-file NEW\n"
+            "  pin reset --wallet ID --device DIR --recovery-code-file F --new-pin-file NEW\n"
+            "  backup --node 1|2 --recovery-key PUB.pem --out FILE\n"
+            "  restore --node 1|2 --recovery-key-private KEY.pem --in FILE\n"
+            "  bench hsm|mpc|sign                 benchmarks (medians and ratios)\n"
             "DIR also from PLANBOK_HOME; default ./planbok-data\n");
     return PB_EXIT_USAGE;
 }

@@ -7,8 +7,27 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "planbok/engine.h"
 #include "pkcs11/keystore.h"
 #include "pkcs11/softhsm_dev.h"
+
+static void show_progress(void *ctx, const char *what, int candidates)
+{
+    (void)ctx;
+    fprintf(stderr, "\rnode 2: searching safe prime %s (%d candidates)   ", what, candidates);
+    fflush(stderr);
+}
+
+/* Node 2's ring-Pedersen parameters: once per node, seconds to a minute. */
+static pb_status setup_nodes(const pb_cli *cli)
+{
+    pb_engine *e = NULL;
+    pb_status st = pb_engine_open(cli->home, &e);
+    if (st == PB_OK)
+        st = pb_engine_setup_nodes(e, show_progress, NULL);
+    pb_engine_close(e);
+    return st;
+}
 
 static pb_status provision_dev_tokens(const pb_config *cfg)
 {
@@ -83,5 +102,8 @@ int pb_cmd_init(pb_cli *cli, int argc, char **argv)
         printf(",\"ready\":%s}", s.kek_present && s.audit_key_present ? "true" : "false");
     }
     printf("]}\n");
-    return PB_EXIT_OK;
+    fflush(stdout);
+    st = setup_nodes(cli);
+    fprintf(stderr, "\n");
+    return st == PB_OK ? PB_EXIT_OK : pb_cli_error(st);
 }

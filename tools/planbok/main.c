@@ -66,6 +66,16 @@ int main(int argc, char **argv)
         return pb_cmd_init(&cli, sub_argc, sub_argv);
     if (!strcmp(cmd, "hsm"))
         return pb_cmd_hsm(&cli, sub_argc, sub_argv);
+    if (!strcmp(cmd, "org-secret"))
+        return pb_cmd_org_secret(&cli, sub_argc, sub_argv);
+    if (!strcmp(cmd, "wallet"))
+        return pb_cmd_wallet(&cli, sub_argc, sub_argv);
+    if (!strcmp(cmd, "sign"))
+        return pb_cmd_sign(&cli, sub_argc, sub_argv);
+    if (!strcmp(cmd, "pin"))
+        return pb_cmd_pin(&cli, sub_argc, sub_argv);
+    if (!strcmp(cmd, "backup") || !strcmp(cmd, "restore"))
+        return pb_cmd_backup(&cli, sub_argc, sub_argv, !strcmp(cmd, "restore"));
     if (!strcmp(cmd, "audit"))
         return pb_cmd_audit(&cli, sub_argc, sub_argv);
     return pb_cli_usage("unknown command");
