@@ -41,7 +41,7 @@ static void store_blobs(pb_keystore *ks, int n)
     }
 }
 
-Test(keystore_pool, two_thousand_blobs_survive_reopen_and_closed_sessions, .timeout = 900)
+Test(keystore_pool, two_thousand_blobs_survive_reopen_and_closed_sessions)
 {
     pb_test_token t;
     pb_test_token_make(&t, PB_PLACEMENT_TOKEN);
@@ -170,12 +170,12 @@ static void four_threads(pb_placement placement)
     pb_test_token_remove(&t);
 }
 
-Test(keystore_pool, four_threads_by_1000_unseals_all_correct, .timeout = 600)
+Test(keystore_pool, four_threads_by_1000_unseals_all_correct)
 {
     four_threads(PB_PLACEMENT_TOKEN);
 }
 
-Test(keystore_pool, four_threads_by_1000_unseals_store_directory, .timeout = 600)
+Test(keystore_pool, four_threads_by_1000_unseals_store_directory)
 {
     four_threads(PB_PLACEMENT_DIRECTORY);
 }

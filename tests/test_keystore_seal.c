@@ -146,7 +146,7 @@ Test(keystore_seal, a_blob_moved_to_another_wallet_role_or_kind_fails)
 
 static int iv_compare(const void *a, const void *b) { return memcmp(a, b, PB_GCM_IV_BYTES); }
 
-Test(keystore_seal, ten_thousand_seals_use_distinct_nonzero_ivs, .timeout = 600)
+Test(keystore_seal, ten_thousand_seals_use_distinct_nonzero_ivs)
 {
     pb_test_token t;
     pb_test_token_make(&t, PB_PLACEMENT_TOKEN);

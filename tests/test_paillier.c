@@ -22,7 +22,7 @@ static void teardown(void)
     BN_CTX_free(bctx);
 }
 
-TestSuite(paillier, .init = setup, .fini = teardown, .timeout = 120);
+TestSuite(paillier, .init = setup, .fini = teardown);
 
 static pb_paillier_private *key(int bits)
 {

@@ -83,7 +83,7 @@ static void on_progress(void *c, const char *what, int candidates)
     }
 }
 
-Test(ring_pedersen, generation_gives_safe_primes_and_reports_progress, .timeout = 600)
+Test(ring_pedersen, generation_gives_safe_primes_and_reports_progress)
 {
     progress_log log = {0};
     pb_rped_secret *sec = NULL;
@@ -105,7 +105,7 @@ Test(ring_pedersen, unsupported_sizes_are_refused)
     }
 }
 
-Test(ring_pedersen, cached_fixture_is_well_formed, .timeout = 600)
+Test(ring_pedersen, cached_fixture_is_well_formed)
 {
     pb_rped_secret *sec = fx_rped_secret(BITS);
     assert_well_formed(sec, BITS);
@@ -134,7 +134,7 @@ static void mutate(pb_rped_public *pub, const pb_rped_secret *sec, mutation m)
     }
 }
 
-Test(ring_pedersen, public_check_refuses_degenerate_parameters, .timeout = 600)
+Test(ring_pedersen, public_check_refuses_degenerate_parameters)
 {
     pb_rped_secret *sec = fx_rped_secret(BITS);
     const pb_rped_public *good = pb_rped_public_of(sec);
@@ -174,7 +174,7 @@ static pb_status decode_public(const uint8_t *buf, size_t len, int bits, pb_rped
     return st;
 }
 
-Test(ring_pedersen, public_encoding_round_trips_and_is_strict, .timeout = 600)
+Test(ring_pedersen, public_encoding_round_trips_and_is_strict)
 {
     pb_rped_secret *sec = fx_rped_secret(BITS);
     const pb_rped_public *pub = pb_rped_public_of(sec);
@@ -247,7 +247,7 @@ static pb_status decode_secret(const uint8_t *buf, size_t len, pb_rped_secret **
     return st;
 }
 
-Test(ring_pedersen, secret_encoding_round_trips_and_rejects_inconsistent_records, .timeout = 600)
+Test(ring_pedersen, secret_encoding_round_trips_and_rejects_inconsistent_records)
 {
     pb_rped_secret *sec = fx_rped_secret(BITS);
     const pb_rped_public *pub = pb_rped_public_of(sec);
@@ -299,7 +299,7 @@ Test(ring_pedersen, secret_encoding_round_trips_and_rejects_inconsistent_records
     pb_rped_secret_free(sec);
 }
 
-Test(ring_pedersen, dup_is_independent_of_the_original, .timeout = 600)
+Test(ring_pedersen, dup_is_independent_of_the_original)
 {
     pb_rped_secret *sec = fx_rped_secret(BITS);
     pb_rped_public *copy = pb_rped_public_dup(pb_rped_public_of(sec));

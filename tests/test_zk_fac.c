@@ -86,7 +86,7 @@ static void honest_round_trip(const pb_paillier_private *sk, const pb_rped_publi
     pb_zk_fac_free(proof);
 }
 
-Test(zk_fac, honest_proof_verifies_at_2048_bits, .timeout = 600)
+Test(zk_fac, honest_proof_verifies_at_2048_bits)
 {
     pb_paillier_private *sk = fx_paillier(2048, 0);
     pb_rped_secret *sec = fx_rped_secret(2048);
@@ -95,7 +95,7 @@ Test(zk_fac, honest_proof_verifies_at_2048_bits, .timeout = 600)
     pb_paillier_private_free(sk);
 }
 
-Test(zk_fac, honest_proof_verifies_at_3072_bits, .timeout = 600)
+Test(zk_fac, honest_proof_verifies_at_3072_bits)
 {
     /* Insecure but well-formed 3072-bit parameters suffice for the algebra. */
     pb_paillier_private *sk = fx_paillier(3072, 0);
@@ -105,7 +105,7 @@ Test(zk_fac, honest_proof_verifies_at_3072_bits, .timeout = 600)
     pb_paillier_private_free(sk);
 }
 
-Test(zk_fac, proof_is_bound_to_session_role_domain_modulus_and_parameters, .timeout = 600)
+Test(zk_fac, proof_is_bound_to_session_role_domain_modulus_and_parameters)
 {
     pb_paillier_private *sk = fx_paillier(2048, 0), *sk2 = fx_paillier(2048, 1);
     const pb_paillier_public *pk = pb_paillier_public_of(sk);
@@ -132,7 +132,7 @@ Test(zk_fac, proof_is_bound_to_session_role_domain_modulus_and_parameters, .time
     pb_paillier_private_free(sk2);
 }
 
-Test(zk_fac, every_field_is_checked, .timeout = 600)
+Test(zk_fac, every_field_is_checked)
 {
     pb_paillier_private *sk = fx_paillier(2048, 0);
     const pb_paillier_public *pk = pb_paillier_public_of(sk);
@@ -189,7 +189,7 @@ static void isqrt(BIGNUM *out, const BIGNUM *a)
     BN_free(y);
 }
 
-Test(zk_fac, range_of_z_is_exactly_sqrt_n0_times_two_to_l_plus_eps, .timeout = 600)
+Test(zk_fac, range_of_z_is_exactly_sqrt_n0_times_two_to_l_plus_eps)
 {
     pb_paillier_private *sk = fx_paillier(2048, 0);
     const pb_paillier_public *pk = pb_paillier_public_of(sk);
@@ -299,8 +299,7 @@ static int accepted(const verdict *v)
     return v->key == PB_OK && v->mod == PB_OK && v->fac == PB_OK;
 }
 
-Test(zk_fac, genuine_modulus_passes_every_check_even_from_the_cheating_provers,
-     .timeout = 600)
+Test(zk_fac, genuine_modulus_passes_every_check_even_from_the_cheating_provers)
 {
     pb_rped_secret *sec = fx_rped_secret(2048);
     cheat_modulus m;
@@ -311,7 +310,7 @@ Test(zk_fac, genuine_modulus_passes_every_check_even_from_the_cheating_provers,
     pb_rped_secret_free(sec);
 }
 
-Test(zk_fac, modulus_with_a_16_bit_factor_is_refused_by_the_range_check, .timeout = 600)
+Test(zk_fac, modulus_with_a_16_bit_factor_is_refused_by_the_range_check)
 {
     pb_rped_secret *sec = fx_rped_secret(2048);
     cheat_modulus m;
@@ -329,7 +328,7 @@ Test(zk_fac, modulus_with_a_16_bit_factor_is_refused_by_the_range_check, .timeou
     pb_rped_secret_free(sec);
 }
 
-Test(zk_fac, modulus_with_a_square_factor_is_refused, .timeout = 600)
+Test(zk_fac, modulus_with_a_square_factor_is_refused)
 {
     pb_rped_secret *sec = fx_rped_secret(2048);
     cheat_modulus m;
@@ -341,7 +340,7 @@ Test(zk_fac, modulus_with_a_square_factor_is_refused, .timeout = 600)
     pb_rped_secret_free(sec);
 }
 
-Test(zk_fac, modulus_with_a_factor_one_mod_four_is_refused, .timeout = 600)
+Test(zk_fac, modulus_with_a_factor_one_mod_four_is_refused)
 {
     pb_rped_secret *sec = fx_rped_secret(2048);
     cheat_modulus m;
@@ -353,7 +352,7 @@ Test(zk_fac, modulus_with_a_factor_one_mod_four_is_refused, .timeout = 600)
     pb_rped_secret_free(sec);
 }
 
-Test(zk_fac, prime_modulus_is_refused, .timeout = 600)
+Test(zk_fac, prime_modulus_is_refused)
 {
     pb_rped_secret *sec = fx_rped_secret(2048);
     cheat_modulus m;
@@ -365,7 +364,7 @@ Test(zk_fac, prime_modulus_is_refused, .timeout = 600)
     pb_rped_secret_free(sec);
 }
 
-Test(zk_fac, modulus_of_the_wrong_size_is_refused, .timeout = 600)
+Test(zk_fac, modulus_of_the_wrong_size_is_refused)
 {
     pb_rped_secret *sec = fx_rped_secret(2048);
     const int sizes[][2] = {{2040, 2048}, {2048, 3072}, {2056, 2048}};
@@ -382,8 +381,7 @@ Test(zk_fac, modulus_of_the_wrong_size_is_refused, .timeout = 600)
 
 /* --- wire form --------------------------------------------------------------------- */
 
-Test(zk_fac, decoding_rejects_truncation_trailing_bytes_and_out_of_range_values,
-     .timeout = 600)
+Test(zk_fac, decoding_rejects_truncation_trailing_bytes_and_out_of_range_values)
 {
     pb_paillier_private *sk = fx_paillier(2048, 0);
     const pb_paillier_public *pk = pb_paillier_public_of(sk);

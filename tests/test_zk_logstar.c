@@ -402,12 +402,12 @@ static void honest_rounds(int bits, int rounds)
     stmt_free(&st);
 }
 
-Test(zk_logstar, honest_proofs_verify_2048, .timeout = 300)
+Test(zk_logstar, honest_proofs_verify_2048)
 {
     honest_rounds(2048, 16);
 }
 
-Test(zk_logstar, honest_proofs_verify_3072, .timeout = 300)
+Test(zk_logstar, honest_proofs_verify_3072)
 {
     honest_rounds(3072, 3);
 }

@@ -83,17 +83,17 @@ static void honest_round_trip(int bits)
     pb_paillier_private_free(sk);
 }
 
-Test(zk_mod, honest_proof_verifies_at_2048_bits, .timeout = 600)
+Test(zk_mod, honest_proof_verifies_at_2048_bits)
 {
     honest_round_trip(2048);
 }
 
-Test(zk_mod, honest_proof_verifies_at_3072_bits, .timeout = 600)
+Test(zk_mod, honest_proof_verifies_at_3072_bits)
 {
     honest_round_trip(3072);
 }
 
-Test(zk_mod, proof_is_bound_to_session_role_domain_and_modulus, .timeout = 600)
+Test(zk_mod, proof_is_bound_to_session_role_domain_and_modulus)
 {
     pb_paillier_private *sk = fx_paillier(2048, 0), *sk2 = fx_paillier(2048, 1);
     const pb_paillier_public *pk = pb_paillier_public_of(sk);
@@ -114,7 +114,7 @@ Test(zk_mod, proof_is_bound_to_session_role_domain_and_modulus, .timeout = 600)
     pb_paillier_private_free(sk2);
 }
 
-Test(zk_mod, every_field_is_checked, .timeout = 600)
+Test(zk_mod, every_field_is_checked)
 {
     pb_paillier_private *sk = fx_paillier(2048, 0);
     const pb_paillier_public *pk = pb_paillier_public_of(sk);
@@ -197,7 +197,7 @@ static pb_status cheat_verify(const cheat_modulus *m, int bits, int sid_byte)
     return st;
 }
 
-Test(zk_mod, cheating_prover_succeeds_on_a_genuine_blum_modulus, .timeout = 600)
+Test(zk_mod, cheating_prover_succeeds_on_a_genuine_blum_modulus)
 {
     /* Shows the cheater is competent: its failures below are the verifier's
      * doing, not the cheater's. */
@@ -207,7 +207,7 @@ Test(zk_mod, cheating_prover_succeeds_on_a_genuine_blum_modulus, .timeout = 600)
     cheat_modulus_free(&m);
 }
 
-Test(zk_mod, modulus_with_a_square_factor_is_refused, .timeout = 600)
+Test(zk_mod, modulus_with_a_square_factor_is_refused)
 {
     cheat_modulus m;
     cheat_modulus_square_factor(2048, &m);
@@ -215,7 +215,7 @@ Test(zk_mod, modulus_with_a_square_factor_is_refused, .timeout = 600)
     cheat_modulus_free(&m);
 }
 
-Test(zk_mod, factor_congruent_to_one_mod_four_is_refused, .timeout = 600)
+Test(zk_mod, factor_congruent_to_one_mod_four_is_refused)
 {
     cheat_modulus m;
     cheat_modulus_one_mod_4(2048, &m);
@@ -225,8 +225,7 @@ Test(zk_mod, factor_congruent_to_one_mod_four_is_refused, .timeout = 600)
 
 /* --- wire form --------------------------------------------------------------------- */
 
-Test(zk_mod, decoding_rejects_truncation_trailing_bytes_and_out_of_range_values,
-     .timeout = 600)
+Test(zk_mod, decoding_rejects_truncation_trailing_bytes_and_out_of_range_values)
 {
     pb_paillier_private *sk = fx_paillier(2048, 0);
     const pb_paillier_public *pk = pb_paillier_public_of(sk);

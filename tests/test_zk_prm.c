@@ -64,7 +64,7 @@ static pb_status decode(const uint8_t *buf, size_t len, const pb_rped_public *pu
     return st;
 }
 
-Test(zk_prm, honest_proof_verifies_and_survives_the_wire, .timeout = 600)
+Test(zk_prm, honest_proof_verifies_and_survives_the_wire)
 {
     pb_rped_secret *sec = fx_rped_secret(BITS);
     const pb_rped_public *pub = pb_rped_public_of(sec);
@@ -85,7 +85,7 @@ Test(zk_prm, honest_proof_verifies_and_survives_the_wire, .timeout = 600)
     pb_rped_secret_free(sec);
 }
 
-Test(zk_prm, proof_is_bound_to_session_role_domain_and_parameters, .timeout = 600)
+Test(zk_prm, proof_is_bound_to_session_role_domain_and_parameters)
 {
     pb_rped_secret *sec = fx_rped_secret(BITS);
     const pb_rped_public *pub = pb_rped_public_of(sec);
@@ -111,7 +111,7 @@ Test(zk_prm, proof_is_bound_to_session_role_domain_and_parameters, .timeout = 60
     pb_rped_secret_free(sec);
 }
 
-Test(zk_prm, every_field_of_a_round_is_checked, .timeout = 600)
+Test(zk_prm, every_field_of_a_round_is_checked)
 {
     pb_rped_secret *sec = fx_rped_secret(BITS);
     const pb_rped_public *pub = pb_rped_public_of(sec);
@@ -202,7 +202,7 @@ static pb_zk_prm_proof *cheat_by_guessing(const pb_transcript *t, const pb_rped_
     return proof;
 }
 
-Test(zk_prm, s_outside_the_group_of_t_is_refused, .timeout = 600)
+Test(zk_prm, s_outside_the_group_of_t_is_refused)
 {
     pb_rped_secret *sec = fx_rped_secret(BITS);
     pb_rped_public *bad = pb_rped_public_dup(pb_rped_public_of(sec));
@@ -233,7 +233,7 @@ Test(zk_prm, s_outside_the_group_of_t_is_refused, .timeout = 600)
     pb_rped_secret_free(sec);
 }
 
-Test(zk_prm, t_equal_to_one_is_refused, .timeout = 600)
+Test(zk_prm, t_equal_to_one_is_refused)
 {
     pb_rped_secret *sec = fx_rped_secret(BITS);
     pb_rped_public *bad = pb_rped_public_dup(pb_rped_public_of(sec));
@@ -252,8 +252,7 @@ Test(zk_prm, t_equal_to_one_is_refused, .timeout = 600)
 
 /* --- wire form ------------------------------------------------------------------- */
 
-Test(zk_prm, decoding_rejects_truncation_trailing_bytes_and_out_of_range_values,
-     .timeout = 600)
+Test(zk_prm, decoding_rejects_truncation_trailing_bytes_and_out_of_range_values)
 {
     pb_rped_secret *sec = fx_rped_secret(BITS);
     const pb_rped_public *pub = pb_rped_public_of(sec);
