@@ -164,7 +164,7 @@ pb_status pb_engine_backup(pb_engine *e, int node, const char *public_key_pem,
     if (st == PB_OK)
         st = write_file(out_path, sealed, sealed_len);
     pb_bytes_free(sealed, sealed_len);
-    return st;
+    return pb_engine_audit_result(e, "backup", NULL, NULL, st, node == 1 ? PB_AUDIT_NODE1 : PB_AUDIT_NODE2);
 }
 
 static pb_status read_file(const char *path, uint8_t **data, size_t *len)
@@ -253,5 +253,5 @@ pb_status pb_engine_restore(pb_engine *e, int node, const char *private_key_pem,
     st = apply_bundle(e, node, bundle, bundle_len, records);
     pthread_rwlock_unlock(&e->maintenance);
     pb_secret_free(bundle, bundle_len);
-    return st;
+    return pb_engine_audit_result(e, "restore", NULL, NULL, st, node == 1 ? PB_AUDIT_NODE1 : PB_AUDIT_NODE2);
 }

@@ -11,6 +11,7 @@
 
 #include "common/fail.h"
 #include "common/secret.h"
+#include "engine/audit_wiring.h"
 
 void pb_hex_encode(char *out, const uint8_t *in, size_t n)
 {
@@ -60,6 +61,8 @@ static pb_status open_node(pb_engine *e, int number)
     if (st != PB_OK)
         return st;
     st = pb_keystore_open(&e->cfg.node[number - 1], 0, &node->ks);
+    if (st == PB_OK)
+        st = pb_node_audit_open(&e->cfg, number, node->ks, &node->audit);
     return st == PB_OK ? PB_OK : pb_fail_context(st, "node %d", number);
 }
 
@@ -70,6 +73,7 @@ pb_status pb_engine_open(const char *home, pb_engine **out)
     if (!e)
         return pb_fail(PB_ERR_NOMEM, "out of memory opening the engine");
     snprintf(e->cfg.home, sizeof e->cfg.home, "%s", home);
+    snprintf(e->actor, sizeof e->actor, "local");
     char path[600];
     pb_config_path(home, path, sizeof path);
     pb_status st = pb_config_load(path, &e->cfg);
@@ -89,6 +93,7 @@ void pb_engine_close(pb_engine *e)
     if (!e)
         return;
     for (int i = 0; i < 2; i++) {
+        pb_audit_close(e->node[i].audit);
         pb_keystore_close(e->node[i].ks);
         pb_wallet_db_close(e->node[i].db);
     }

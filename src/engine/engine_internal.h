@@ -10,6 +10,7 @@
 
 #include <pthread.h>
 
+#include "audit/log.h"
 #include "custody/export_rules.h"
 #include "engine/config.h"
 #include "engine/wallet_db.h"
@@ -23,12 +24,14 @@ typedef struct pb_engine_node {
     int number; /* 1 or 2 */
     pb_keystore *ks;
     pb_wallet_db *db;
+    pb_audit_log *audit;
 } pb_engine_node;
 
 struct pb_engine {
     pb_config cfg;
     pb_engine_node node[2];
     pthread_rwlock_t maintenance;
+    char actor[64];
 };
 
 static inline pb_engine_node *pb_node1(pb_engine *e) { return &e->node[0]; }
@@ -83,6 +86,17 @@ pb_status pb_p2_load_matching(pb_engine *e, const char *wallet_id, const pb_shar
  * PIN keys). Clears a global-abort lock. */
 pb_status pb_refresh_and_store(pb_engine *e, pb_p1_access *store_as, const pb_share_p1 *p1,
                                const pb_share_p2 *p2);
+
+/* Audit (engine_audit.c). nodes: bit 0 = node 1, bit 1 = node 2. */
+#define PB_AUDIT_NODE1 1
+#define PB_AUDIT_NODE2 2
+#define PB_AUDIT_BOTH 3
+pb_status pb_engine_audit(pb_engine *e, int node, const char *event, const char *wallet_id,
+                          const uint8_t *digest, pb_status result, int checkpoint);
+/* Records the result (with a checkpoint) on the given nodes and returns
+ * `result`, or the audit failure if the operation itself succeeded. */
+pb_status pb_engine_audit_result(pb_engine *e, const char *event, const char *wallet_id,
+                                 const uint8_t *digest, pb_status result, int nodes);
 
 void pb_engine_info_from_row(pb_wallet_info *info, const pb_wallet_row *row);
 void pb_engine_now(char out[32]);

@@ -103,6 +103,10 @@ static pb_status check_pin_at_node2(pb_engine *e, pb_p1_access *a, const pb_kdf_
         return pb_wallet_db_pin_success(pb_node2(e)->db, a->wallet_id);
     int failures = 0, locked_out = 0;
     st = pb_wallet_db_pin_failure(pb_node2(e)->db, a->wallet_id, &failures, &locked_out);
+    if (st == PB_OK)
+        st = pb_engine_audit(e, 2, "pin.fail", a->wallet_id, NULL, PB_ERR_AUTH, !locked_out);
+    if (st == PB_OK && locked_out)
+        st = pb_engine_audit(e, 2, "pin.locked_out", a->wallet_id, NULL, PB_ERR_REFUSED, 1);
     if (st != PB_OK)
         return st;
     return pb_fail(PB_ERR_AUTH, "wrong PIN for wallet %s (%d of %d attempts used%s)",

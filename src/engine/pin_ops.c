@@ -88,7 +88,7 @@ pb_status pb_engine_pin_change(pb_engine *e, const char *wallet_id, const char *
         st = rekey(e, wallet_id, device_dir, new_pin, new_len, p1);
     pb_share_p1_free(p1);
     pthread_rwlock_unlock(&e->maintenance);
-    return st;
+    return pb_engine_audit_result(e, "pin.change", wallet_id, NULL, st, PB_AUDIT_BOTH);
 }
 
 pb_status pb_engine_pin_reset(pb_engine *e, const char *wallet_id, const char *device_dir,
@@ -111,7 +111,7 @@ pb_status pb_engine_pin_reset(pb_engine *e, const char *wallet_id, const char *d
         st = pb_fail(PB_ERR_AUTH, "the recovery code does not belong to wallet %s", wallet_id);
     if (st != PB_OK) {
         pb_scalar_wipe(&priv);
-        return st;
+        return pb_engine_audit_result(e, "pin.reset", wallet_id, NULL, st, PB_AUDIT_NODE2);
     }
     pthread_rwlock_wrlock(&e->maintenance);
     pb_blob_ref ref = {wallet_id, 1, PB_BLOB_RECOVERY};
@@ -130,5 +130,5 @@ pb_status pb_engine_pin_reset(pb_engine *e, const char *wallet_id, const char *d
         st = rekey(e, wallet_id, device_dir, new_pin, new_len, p1);
     pb_share_p1_free(p1);
     pthread_rwlock_unlock(&e->maintenance);
-    return st;
+    return pb_engine_audit_result(e, "pin.reset", wallet_id, NULL, st, PB_AUDIT_BOTH);
 }

@@ -130,6 +130,7 @@ pb_status pb_engine_wallet_create(pb_engine *e, const char *mode_name, const cha
     pb_fault_point("create.after_p1_record");
     if (st == PB_OK)
         st = pb_wallet_db_insert(pb_node1(e)->db, &row1);
+    st = pb_engine_audit_result(e, "wallet.create", id, NULL, st, PB_AUDIT_BOTH);
     if (st == PB_OK)
         pb_engine_info_from_row(info, &row1);
     else

@@ -18,8 +18,8 @@ pb_status pb_engine_export(pb_engine *e, const char *wallet_id, const pb_secrets
     pb_status st = pb_wallet_db_get(pb_node1(e)->db, wallet_id, &row);
     if (st == PB_OK)
         st = pb_custody_mode_parse(row.mode, &mode);
-    if (st == PB_OK)
-        st = pb_export_allowed(mode);
+    if (st == PB_OK && (st = pb_export_allowed(mode)) != PB_OK)
+        return pb_engine_audit_result(e, "export.refused", wallet_id, NULL, st, PB_AUDIT_BOTH);
     if (st != PB_OK)
         return st;
     pthread_rwlock_rdlock(&e->maintenance);
@@ -43,6 +43,8 @@ pb_status pb_engine_export(pb_engine *e, const char *wallet_id, const pb_secrets
         st = pb_wallet_db_set_exported(pb_node1(e)->db, wallet_id);
     if (st == PB_OK)
         st = pb_wallet_db_set_exported(pb_node2(e)->db, wallet_id);
+    st = pb_engine_audit_result(e, st == PB_OK ? "export" : "export.refused", wallet_id, NULL, st,
+                                PB_AUDIT_BOTH);
     if (st == PB_OK) {
         memcpy(private_key, x.b, 32);
         pb_point_serialize(public_key, &q);

@@ -86,6 +86,7 @@ pb_status pb_engine_refresh(pb_engine *e, const char *wallet_id, const pb_secret
         st = pb_p2_load_matching(e, wallet_id, p1, &p2);
     if (st == PB_OK)
         st = pb_refresh_and_store(e, &access, p1, p2);
+    st = pb_engine_audit_result(e, "refresh", wallet_id, NULL, st, PB_AUDIT_BOTH);
     pb_share_p1_free(p1);
     pb_share_p2_free(p2);
     pb_p1_access_wipe(&access);

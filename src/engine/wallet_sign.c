@@ -69,7 +69,10 @@ static pb_status exchange(sign_run *run)
     size_t path_len = 0;
     if (st == PB_OK)
         st = pb_sign_p2_request(run->b, digest, path, PATH_MAX_DEPTH, &path_len, run->pubkey);
-    /* Node 2's security rules would judge the request here (policy issue). */
+    /* Node 2's security rules would judge the request here (policy issue).
+     * Write-ahead: node 2 contributes only once its record is durable. */
+    if (st == PB_OK)
+        st = pb_engine_audit(run->e, 2, "sign.request", run->wallet_id, digest, PB_OK, 0);
     if (st == PB_OK)
         st = pb_sign_p2_approve(run->b, &r, &r_len);
     if (st == PB_OK)
@@ -153,8 +156,12 @@ pb_status pb_engine_sign(pb_engine *e, const char *wallet_id, const uint8_t dige
     if (st == PB_OK && path && *path)
         st = pb_bip32_parse_path(path, indices, PATH_MAX_DEPTH, &n_indices);
     if (st != PB_OK)
-        return st;
+        return pb_engine_audit_result(e, "sign.complete", wallet_id, digest, st, PB_AUDIT_NODE1);
 
+    /* Write-ahead at node 1: no signature leaves without this record. */
+    st = pb_engine_audit(e, 1, "sign.request", wallet_id, digest, PB_OK, 0);
+    if (st != PB_OK)
+        return st;
     pthread_rwlock_rdlock(&e->maintenance);
     sign_run run = {.e = e, .wallet_id = wallet_id};
     pb_p1_access access;
@@ -164,10 +171,15 @@ pb_status pb_engine_sign(pb_engine *e, const char *wallet_id, const uint8_t dige
         st = pb_sign_p1_new(&run.a, run.p1, digest, indices, n_indices);
     if (st == PB_OK)
         st = exchange(&run);
-    if (st == PB_ERR_ABORTED && run.p1 && pb_share_p1_is_locked(run.p1))
+    if (st == PB_ERR_ABORTED && run.p1 && pb_share_p1_is_locked(run.p1)) {
         st = persist_abort(e, &access, run.p1);
-    else if (st == PB_OK)
-        st = finish(&run, out);
+        (void)pb_engine_audit_result(e, "sign.abort", wallet_id, digest, st, PB_AUDIT_BOTH);
+        st = pb_engine_audit_result(e, "wallet.locked", wallet_id, NULL, st, PB_AUDIT_NODE1);
+    } else {
+        if (st == PB_OK)
+            st = finish(&run, out);
+        st = pb_engine_audit_result(e, "sign.complete", wallet_id, digest, st, PB_AUDIT_BOTH);
+    }
     if (st != PB_OK)
         memset(out, 0, sizeof *out);
     pb_sign_p1_free(run.a);
