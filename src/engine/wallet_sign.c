@@ -158,10 +158,6 @@ pb_status pb_engine_sign(pb_engine *e, const char *wallet_id, const uint8_t dige
     if (st != PB_OK)
         return pb_engine_audit_result(e, "sign.complete", wallet_id, digest, st, PB_AUDIT_NODE1);
 
-    /* Write-ahead at node 1: no signature leaves without this record. */
-    st = pb_engine_audit(e, 1, "sign.request", wallet_id, digest, PB_OK, 0);
-    if (st != PB_OK)
-        return st;
     pthread_rwlock_rdlock(&e->maintenance);
     sign_run run = {.e = e, .wallet_id = wallet_id};
     pb_p1_access access;
@@ -178,6 +174,8 @@ pb_status pb_engine_sign(pb_engine *e, const char *wallet_id, const uint8_t dige
     } else {
         if (st == PB_OK)
             st = finish(&run, out);
+        /* Node 1's record is durable before the signature is handed out
+         * (it is wiped below if the record cannot be written). */
         st = pb_engine_audit_result(e, "sign.complete", wallet_id, digest, st, PB_AUDIT_BOTH);
     }
     if (st != PB_OK)

@@ -31,11 +31,13 @@ int pb_cmd_bench(pb_cli *cli, int argc, char **argv)
 {
     (void)cli;
     if (argc < 1)
-        return pb_cli_usage("bench: expected 'bench hsm' or 'bench mpc'");
+        return pb_cli_usage("bench: expected 'bench hsm', 'bench mpc', 'bench sign' or 'bench audit'");
     if (!strcmp(argv[0], "hsm"))
         return pb_bench_hsm(argc - 1, argv + 1);
     if (!strcmp(argv[0], "mpc"))
         return pb_bench_mpc(argc - 1, argv + 1);
+    if (!strcmp(argv[0], "sign"))
+        return pb_bench_sign(argc - 1, argv + 1);
     if (!strcmp(argv[0], "audit"))
         return pb_bench_audit(argc - 1, argv + 1);
     return pb_cli_usage("bench: unknown benchmark");

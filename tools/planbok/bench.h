@@ -10,5 +10,6 @@ double pb_bench_now_us(void);
 
 /* `planbok bench mpc [--quick]` (bench_mpc.c). */
 int pb_bench_mpc(int argc, char **argv);
+int pb_bench_sign(int argc, char **argv);
 
 #endif
