@@ -253,7 +253,7 @@ static void assert_locked_for_good(pb_share_p1 *s1, const pb_share_p2 *s2)
 /* Control: with the bit clear the probe's extra term is a multiple of q and
  * P1 releases a valid signature (so the probe is a real oracle; the global
  * abort cannot prevent this answer, only the next ones). */
-Test(mpc_bitforge, probe_of_a_clear_bit_yields_a_valid_signature, .timeout = 300)
+Test(mpc_bitforge, probe_of_a_clear_bit_yields_a_valid_signature)
 {
     pb_share_p1 *s1;
     pb_share_p2 *s2;
@@ -267,7 +267,7 @@ Test(mpc_bitforge, probe_of_a_clear_bit_yields_a_valid_signature, .timeout = 300
 
 /* With the bit set, the signature is invalid: P1 releases nothing, answers
  * PB_ERR_ABORTED naming the lock, and the share is locked when it returns. */
-Test(mpc_bitforge, probe_of_a_set_bit_is_refused_and_locks_the_share, .timeout = 300)
+Test(mpc_bitforge, probe_of_a_set_bit_is_refused_and_locks_the_share)
 {
     pb_share_p1 *s1;
     pb_share_p2 *s2;
@@ -285,7 +285,7 @@ Test(mpc_bitforge, probe_of_a_set_bit_is_refused_and_locks_the_share, .timeout =
  * bits of x1 (each answered with a valid signature) and where the first one
  * is -- then the share is locked and every further probe is refused before
  * P2 is even asked. */
-Test(mpc_bitforge, probing_stops_at_the_first_set_bit, .timeout = 300)
+Test(mpc_bitforge, probing_stops_at_the_first_set_bit)
 {
     pb_share_p1 *s1;
     pb_share_p2 *s2;
@@ -316,7 +316,7 @@ Test(mpc_bitforge, probing_stops_at_the_first_set_bit, .timeout = 300)
 
 /* The lock is part of the record the caller persists: a reloaded share is
  * locked too, and so is every copy made from it. */
-Test(mpc_bitforge, lock_survives_serialization_and_reload, .timeout = 300)
+Test(mpc_bitforge, lock_survives_serialization_and_reload)
 {
     pb_share_p1 *s1;
     pb_share_p2 *s2;
@@ -353,7 +353,7 @@ Test(mpc_bitforge, lock_survives_serialization_and_reload, .timeout = 300)
 /* Two sessions on one share object: one is ready to finish with an honest
  * c3 when the other trips the lock. It must not complete with a signature,
  * and neither may a third that was only at its second message. */
-Test(mpc_bitforge, sessions_in_flight_cannot_finish_after_an_abort, .timeout = 300)
+Test(mpc_bitforge, sessions_in_flight_cannot_finish_after_an_abort)
 {
     pb_share_p1 *s1;
     pb_share_p2 *s2;
@@ -390,7 +390,7 @@ Test(mpc_bitforge, sessions_in_flight_cannot_finish_after_an_abort, .timeout = 3
 
 /* A c3 that decrypts to 0 or to q gives s = 0: refused by the s != 0
  * check, which locks like any failure after decryption. */
-Test(mpc_bitforge, c3_giving_s_zero_is_refused_and_locks, .timeout = 300)
+Test(mpc_bitforge, c3_giving_s_zero_is_refused_and_locks)
 {
     static const probe_kind kinds[] = {PROBE_ZERO, PROBE_Q};
     for (size_t k = 0; k < 2; k++) {
@@ -407,7 +407,7 @@ Test(mpc_bitforge, c3_giving_s_zero_is_refused_and_locks, .timeout = 300)
 
 /* Only a refresh clears the lock: the new share is unlocked and signs
  * (verified independently), the old record stays locked. */
-Test(mpc_bitforge, refresh_gives_an_unlocked_share_that_signs_again, .timeout = 300)
+Test(mpc_bitforge, refresh_gives_an_unlocked_share_that_signs_again)
 {
     pb_share_p1 *s1;
     pb_share_p2 *s2;

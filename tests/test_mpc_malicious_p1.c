@@ -378,7 +378,7 @@ static BIGNUM *x1_plus_multiple_of_q(const evil *e, int shift)
  * accepted for the honest plaintext x1, and also for x1 + q -- inside the
  * slack Pi^log* allows (|x'| <= 2^(l+eps)), which the mask of c3 is sized
  * for (docs/protocol.md section 10). */
-Test(mpc_malicious_p1, scripted_p1_with_a_forged_proof_for_x1_is_accepted, .timeout = 300)
+Test(mpc_malicious_p1, scripted_p1_with_a_forged_proof_for_x1_is_accepted)
 {
     fx f = open_fx();
     evil e;
@@ -397,7 +397,7 @@ Test(mpc_malicious_p1, scripted_p1_with_a_forged_proof_for_x1_is_accepted, .time
     close_fx(&f);
 }
 
-Test(mpc_malicious_p1, modulus_with_a_16_bit_prime_factor_is_refused, .timeout = 300)
+Test(mpc_malicious_p1, modulus_with_a_16_bit_prime_factor_is_refused)
 {
     fx f = open_fx();
     cheat_modulus m;
@@ -414,7 +414,7 @@ Test(mpc_malicious_p1, modulus_with_a_16_bit_prime_factor_is_refused, .timeout =
     close_fx(&f);
 }
 
-Test(mpc_malicious_p1, modulus_with_a_square_factor_is_refused, .timeout = 300)
+Test(mpc_malicious_p1, modulus_with_a_square_factor_is_refused)
 {
     fx f = open_fx();
     cheat_modulus m;
@@ -427,7 +427,7 @@ Test(mpc_malicious_p1, modulus_with_a_square_factor_is_refused, .timeout = 300)
     close_fx(&f);
 }
 
-Test(mpc_malicious_p1, prime_modulus_is_refused, .timeout = 300)
+Test(mpc_malicious_p1, prime_modulus_is_refused)
 {
     fx f = open_fx();
     cheat_modulus m;
@@ -440,7 +440,7 @@ Test(mpc_malicious_p1, prime_modulus_is_refused, .timeout = 300)
     close_fx(&f);
 }
 
-Test(mpc_malicious_p1, modulus_of_the_wrong_size_is_refused, .timeout = 300)
+Test(mpc_malicious_p1, modulus_of_the_wrong_size_is_refused)
 {
     fx f = open_fx();
     static const int sizes[] = {2040, 2056};
@@ -462,7 +462,7 @@ Test(mpc_malicious_p1, modulus_of_the_wrong_size_is_refused, .timeout = 300)
 
 /* An honest bundle whose modulus then has its lowest bit flipped: even, of
  * the right size, refused before anything is computed with it. */
-Test(mpc_malicious_p1, even_modulus_is_refused, .timeout = 300)
+Test(mpc_malicious_p1, even_modulus_is_refused)
 {
     fx f = open_fx();
     evil e;
@@ -483,7 +483,7 @@ Test(mpc_malicious_p1, even_modulus_is_refused, .timeout = 300)
 /* c_key = Enc(x1 + 1) with a Pi^log* that the real prover computed
  * honestly for its own statement (c_key, (x1+1)*G): P2 checks it against
  * the Q1 P1 committed to. A forged proof against Q1 itself fails too. */
-Test(mpc_malicious_p1, c_key_encrypting_x1_plus_1_is_refused, .timeout = 300)
+Test(mpc_malicious_p1, c_key_encrypting_x1_plus_1_is_refused)
 {
     fx f = open_fx();
     for (int honest_prover = 1; honest_prover >= 0; honest_prover--) {
@@ -503,7 +503,7 @@ Test(mpc_malicious_p1, c_key_encrypting_x1_plus_1_is_refused, .timeout = 300)
 /* c_key = Enc(x1 + q*2^600): the same discrete log (so every equation of
  * the forged Pi^log* holds), but about 2^856, beyond the 2^(l+eps) = 2^768
  * the proof allows. Accepting it would let P1 break the mask of c3. */
-Test(mpc_malicious_p1, c_key_plaintext_outside_the_proven_range_is_refused, .timeout = 300)
+Test(mpc_malicious_p1, c_key_plaintext_outside_the_proven_range_is_refused)
 {
     fx f = open_fx();
     evil e;
@@ -519,7 +519,7 @@ Test(mpc_malicious_p1, c_key_plaintext_outside_the_proven_range_is_refused, .tim
 /* Q1 with no valid encoding: the usual spellings of the point at infinity,
  * another prefix, an x with no point and x >= p. The commitment opens
  * (it covers these very bytes): the point check refuses them. */
-Test(mpc_malicious_p1, q1_that_is_not_a_curve_point_is_refused, .timeout = 300)
+Test(mpc_malicious_p1, q1_that_is_not_a_curve_point_is_refused)
 {
     fx f = open_fx();
     uint8_t bad[5][PB_POINT_BYTES];
@@ -550,7 +550,7 @@ Test(mpc_malicious_p1, q1_that_is_not_a_curve_point_is_refused, .timeout = 300)
 
 /* Q1 = -Q2 would make Q the identity, but P1 committed to Q1 before it saw
  * Q2: opening the commitment to -Q2 fails (and P1 could not prove x1). */
-Test(mpc_malicious_p1, q1_cancelling_q2_is_refused, .timeout = 300)
+Test(mpc_malicious_p1, q1_cancelling_q2_is_refused)
 {
     fx f = open_fx();
     evil e;
@@ -628,17 +628,17 @@ static void proofs_from_another_session(int which, const char *needle)
     close_fx(&f);
 }
 
-Test(mpc_malicious_p1, key_bundle_from_another_session_is_refused, .timeout = 300)
+Test(mpc_malicious_p1, key_bundle_from_another_session_is_refused)
 {
     proofs_from_another_session(0, "Paillier modulus proof");
 }
 
-Test(mpc_malicious_p1, c_key_proof_from_another_session_is_refused, .timeout = 300)
+Test(mpc_malicious_p1, c_key_proof_from_another_session_is_refused)
 {
     proofs_from_another_session(1, "c_key proof");
 }
 
-Test(mpc_malicious_p1, proof_of_x1_from_another_session_is_refused, .timeout = 300)
+Test(mpc_malicious_p1, proof_of_x1_from_another_session_is_refused)
 {
     proofs_from_another_session(2, "proof of x1");
 }
@@ -735,7 +735,7 @@ static void evil_sign_end(evil_sign *e)
 
 /* R1 with no valid encoding (P1 committed to exactly these bytes, so the
  * commitment would open): refused as malformed before any use of k2. */
-Test(mpc_malicious_p1, r1_that_is_not_a_curve_point_is_refused, .timeout = 300)
+Test(mpc_malicious_p1, r1_that_is_not_a_curve_point_is_refused)
 {
     pb_share_p1 *s1;
     pb_share_p2 *s2;
@@ -767,7 +767,7 @@ Test(mpc_malicious_p1, r1_that_is_not_a_curve_point_is_refused, .timeout = 300)
 
 /* P1 opens with another R1 (with a valid proof for it) than it committed
  * to: it would choose R after seeing R2. */
-Test(mpc_malicious_p1, sign_commitment_that_does_not_open_is_refused, .timeout = 300)
+Test(mpc_malicious_p1, sign_commitment_that_does_not_open_is_refused)
 {
     pb_share_p1 *s1;
     pb_share_p2 *s2;
@@ -796,7 +796,7 @@ Test(mpc_malicious_p1, sign_commitment_that_does_not_open_is_refused, .timeout =
 }
 
 /* The commitment opens, but to a proof of k1 that does not verify. */
-Test(mpc_malicious_p1, sign_proof_of_k1_that_does_not_verify_is_refused, .timeout = 300)
+Test(mpc_malicious_p1, sign_proof_of_k1_that_does_not_verify_is_refused)
 {
     pb_share_p1 *s1;
     pb_share_p2 *s2;
@@ -848,7 +848,7 @@ Test(mpc_malicious_p1, sign_proof_of_k1_that_does_not_verify_is_refused, .timeou
  * fresh nonce k2 and a new session id, so the old third message is refused
  * and no c3 for the old R is ever computed again. A replay into the session
  * that already has its first message is refused outright. */
-Test(mpc_malicious_p1, replayed_first_sign_message_gets_a_fresh_session, .timeout = 300)
+Test(mpc_malicious_p1, replayed_first_sign_message_gets_a_fresh_session)
 {
     pb_share_p1 *s1;
     pb_share_p2 *s2;

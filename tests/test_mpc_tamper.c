@@ -81,18 +81,18 @@ static void sign_flips(int k)
 /* n1 is caught by P1 (session id of message 2), the digest and path by
  * P1's check of P2's proof of k2, which binds the request P2 saw, and the
  * commitment by P2 when P1 opens it. */
-Test(mpc_tamper, every_byte_of_sign_message_1_flipped_is_refused, .timeout = 600)
+Test(mpc_tamper, every_byte_of_sign_message_1_flipped_is_refused)
 {
     sign_flips(1);
 }
 
-Test(mpc_tamper, every_byte_of_sign_message_2_flipped_is_refused, .timeout = 600)
+Test(mpc_tamper, every_byte_of_sign_message_2_flipped_is_refused)
 {
     sign_flips(2);
 }
 
 /* R1 and the proof of k1 are inside the commitment, which is checked first. */
-Test(mpc_tamper, every_byte_of_sign_message_3_flipped_is_refused, .timeout = 600)
+Test(mpc_tamper, every_byte_of_sign_message_3_flipped_is_refused)
 {
     sign_flips(3);
 }
@@ -100,12 +100,12 @@ Test(mpc_tamper, every_byte_of_sign_message_3_flipped_is_refused, .timeout = 600
 /* c3: a flip that leaves a valid ciphertext is decrypted, fails P1's
  * verification and locks (global abort); one that does not is refused as
  * malformed and does not lock. No signature is ever released. */
-Test(mpc_tamper, every_byte_of_sign_message_4_flipped_is_refused, .timeout = 600)
+Test(mpc_tamper, every_byte_of_sign_message_4_flipped_is_refused)
 {
     sign_flips(4);
 }
 
-Test(mpc_tamper, every_sign_message_truncated_or_extended_is_refused, .timeout = 600)
+Test(mpc_tamper, every_sign_message_truncated_or_extended_is_refused)
 {
     fx f = open_fx();
     tp_run *r = new_run(&f, 2);
@@ -164,27 +164,26 @@ static void replay_and_swap(int protocol)
     close_fx(&f);
 }
 
-Test(mpc_tamper, dkg_messages_replayed_or_swapped_between_sessions_are_refused, .timeout = 600)
+Test(mpc_tamper, dkg_messages_replayed_or_swapped_between_sessions_are_refused)
 {
     replay_and_swap(1);
 }
 
 /* Including c3 from another session: refused on its session id before any
  * decryption, so it cannot lock the wallet. */
-Test(mpc_tamper, sign_messages_replayed_or_swapped_between_sessions_are_refused, .timeout = 600)
+Test(mpc_tamper, sign_messages_replayed_or_swapped_between_sessions_are_refused)
 {
     replay_and_swap(2);
 }
 
-Test(mpc_tamper, refresh_messages_replayed_or_swapped_between_sessions_are_refused,
-     .timeout = 600)
+Test(mpc_tamper, refresh_messages_replayed_or_swapped_between_sessions_are_refused)
 {
     replay_and_swap(3);
 }
 
 /* A message of one protocol delivered where another protocol's message of
  * the same number is expected (same wallet, so the share ids agree). */
-Test(mpc_tamper, messages_of_another_protocol_are_refused, .timeout = 600)
+Test(mpc_tamper, messages_of_another_protocol_are_refused)
 {
     fx f = open_fx();
     tp_run *donor[3];
@@ -246,9 +245,9 @@ static void out_of_order(int protocol)
     close_fx(&f);
 }
 
-Test(mpc_tamper, dkg_messages_out_of_order_are_refused, .timeout = 600) { out_of_order(1); }
-Test(mpc_tamper, sign_messages_out_of_order_are_refused, .timeout = 600) { out_of_order(2); }
-Test(mpc_tamper, refresh_messages_out_of_order_are_refused, .timeout = 600)
+Test(mpc_tamper, dkg_messages_out_of_order_are_refused) { out_of_order(1); }
+Test(mpc_tamper, sign_messages_out_of_order_are_refused) { out_of_order(2); }
+Test(mpc_tamper, refresh_messages_out_of_order_are_refused)
 {
     out_of_order(3);
 }
@@ -307,7 +306,7 @@ static void scalars_at(tp_run *r, const char *field, const char *needle)
     expect_out_of_range(r, field, ones, 32, needle, "scalar = 2^256 - 1");
 }
 
-Test(mpc_tamper, scalars_not_below_q_are_refused, .timeout = 600)
+Test(mpc_tamper, scalars_not_below_q_are_refused)
 {
     fx f = open_fx();
     static const struct {
@@ -392,7 +391,7 @@ static void ciphertext_field(tp_run *r, const BIGNUM *n, const char *name, const
     }
 }
 
-Test(mpc_tamper, ciphertexts_outside_the_unit_group_are_refused, .timeout = 600)
+Test(mpc_tamper, ciphertexts_outside_the_unit_group_are_refused)
 {
     fx f = open_fx();
     /* c3 under the wallet's key. */

@@ -83,11 +83,11 @@ static void flip_all(int k)
 /* n1 and the commitment are caught only later (sid at P1, opening at P2),
  * and so is d2 (P2 finds that c_key' does not encrypt the share its own d
  * gives). */
-Test(mpc_tamper_refresh, every_byte_of_message_1_flipped_is_refused, .timeout = 600) { flip_all(1); }
-Test(mpc_tamper_refresh, every_byte_of_message_2_flipped_is_refused, .timeout = 600) { flip_all(2); }
-Test(mpc_tamper_refresh, every_byte_of_message_4_flipped_is_refused, .timeout = 600) { flip_all(4); }
+Test(mpc_tamper_refresh, every_byte_of_message_1_flipped_is_refused) { flip_all(1); }
+Test(mpc_tamper_refresh, every_byte_of_message_2_flipped_is_refused) { flip_all(2); }
+Test(mpc_tamper_refresh, every_byte_of_message_4_flipped_is_refused) { flip_all(4); }
 
-Test(mpc_tamper_refresh, message_3_flipped_in_every_field_is_refused, .timeout = 900)
+Test(mpc_tamper_refresh, message_3_flipped_in_every_field_is_refused)
 {
     fx f = at(3);
     size_t samples = (size_t)mpc_env_int("PB_TAMPER_SAMPLES", SAMPLES);
@@ -101,7 +101,7 @@ Test(mpc_tamper_refresh, message_3_flipped_in_every_field_is_refused, .timeout =
     done(&f);
 }
 
-Test(mpc_tamper_refresh, every_message_truncated_or_extended_is_refused, .timeout = 600)
+Test(mpc_tamper_refresh, every_message_truncated_or_extended_is_refused)
 {
     fx f = at(1);
     for (int k = 1; k <= 4; k++) {

@@ -74,9 +74,9 @@ static void each_message(tp_run *(*make)(void *, int))
     close_fx(&f);
 }
 
-Test(mpc_tamper_session, dkg_each_check_fails_cleanly, .timeout = 900) { each_message(make_dkg); }
-Test(mpc_tamper_session, sign_each_check_fails_cleanly, .timeout = 900) { each_message(make_sign); }
-Test(mpc_tamper_session, refresh_each_check_fails_cleanly, .timeout = 900)
+Test(mpc_tamper_session, dkg_each_check_fails_cleanly) { each_message(make_dkg); }
+Test(mpc_tamper_session, sign_each_check_fails_cleanly) { each_message(make_sign); }
+Test(mpc_tamper_session, refresh_each_check_fails_cleanly)
 {
     each_message(make_refresh);
 }
@@ -121,18 +121,18 @@ static void twice(tp_run *(*make)(void *, int), int protocol)
     close_fx(&f);
 }
 
-Test(mpc_tamper_session, dkg_messages_delivered_twice_are_answered_once, .timeout = 900)
+Test(mpc_tamper_session, dkg_messages_delivered_twice_are_answered_once)
 {
     twice(make_dkg, 1);
 }
 
 /* In particular P2 never computes a second c3 for one k2. */
-Test(mpc_tamper_session, sign_messages_delivered_twice_are_answered_once, .timeout = 900)
+Test(mpc_tamper_session, sign_messages_delivered_twice_are_answered_once)
 {
     twice(make_sign, 2);
 }
 
-Test(mpc_tamper_session, refresh_messages_delivered_twice_are_answered_once, .timeout = 900)
+Test(mpc_tamper_session, refresh_messages_delivered_twice_are_answered_once)
 {
     twice(make_refresh, 3);
 }
