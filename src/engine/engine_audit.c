@@ -50,6 +50,9 @@ pb_status pb_engine_audit_result(pb_engine *e, const char *event, const char *wa
     for (int node = 1; node <= 2; node++) {
         if (!(nodes & (1 << (node - 1))))
             continue;
+        /* A token failure is also named as such, for the operator's alarms. */
+        if (result == PB_ERR_HSM)
+            (void)pb_engine_audit(e, node, "hsm.error", wallet_id, NULL, result, 0);
         pb_status st = pb_engine_audit(e, node, event, wallet_id, digest, result, 1);
         if (st != PB_OK && result == PB_OK)
             return st;
