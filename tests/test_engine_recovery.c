@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "crypto/paillier.h"
+#include "engine/audit_wiring.h"
 #include "engine/engine_internal.h"
 #include "mpc/share.h"
 #include "pkcs11/softhsm_dev.h"
@@ -117,8 +118,19 @@ Test(engine_recovery, global_abort_is_persisted_and_only_a_refresh_clears_it)
     cr_assert_eq(st, PB_ERR_ABORTED, "got %s: %s", pb_status_name(st), pb_last_error());
     static const uint8_t zero[64];
     cr_assert(memcmp(res.sig, zero, 64) == 0, "a signature was released");
-    /* Locked in the database and in P1's sealed record, across a restart. */
+    /* Locked in the database and in P1's sealed record, across a restart,
+     * and audited at node 1. */
     pb_test_engine_reopen(&t);
+    char seg[800], log[1 << 16] = "";
+    pb_node_audit_dir(&t.e->cfg, 1, seg, sizeof seg);
+    strcat(seg, "/audit-000001.jsonl");
+    FILE *f = fopen(seg, "r");
+    cr_assert_not_null(f, "no audit log at %s", seg);
+    size_t got = fread(log, 1, sizeof log - 1, f);
+    fclose(f);
+    log[got] = '\0';
+    cr_assert(strstr(log, "\"sign.abort\"") && strstr(log, "\"wallet.locked\""),
+              "the global abort is not in node 1's audit log");
     pb_wallet_info s;
     cr_assert_eq(pb_engine_wallet_show(t.e, w.id, &s), PB_OK);
     cr_assert_str_eq(s.state, "locked");
