@@ -1,8 +1,8 @@
 /* audit_fixture.c - see audit_fixture.h. */
+#include "support/support.h"
 #include "support/audit_fixture.h"
 
 #include <criterion/criterion.h>
-#include <ftw.h>
 #include <openssl/bn.h>
 #include <openssl/ec.h>
 #include <openssl/pem.h>
@@ -104,13 +104,6 @@ void pb_test_tmpdir(char *out, size_t n)
     cr_assert_not_null(mkdtemp(out), "mkdtemp failed");
 }
 
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(path);
-}
-
-void pb_test_rmtree(const char *dir) { nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS); }
 
 void pb_test_lines_read(const char *file, pb_test_lines *l)
 {

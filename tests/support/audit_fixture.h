@@ -11,6 +11,7 @@
 
 #include <openssl/evp.h>
 
+#include "support/support.h"
 #include "audit/log.h"
 #include "audit/verify.h"
 
@@ -39,7 +40,6 @@ pb_audit_checkpoint_store pb_test_store_callbacks(pb_test_store *s);
 void pb_test_store_free(pb_test_store *s);
 
 void pb_test_tmpdir(char *out, size_t n);
-void pb_test_rmtree(const char *dir);
 
 /* A log's lines held in memory for editing (without their '\n'). */
 typedef struct pb_test_lines {

@@ -1,10 +1,10 @@
 /* custody_fixture.c - helpers for the custody suites (see the header). */
+#include "support/support.h"
 #include "support/custody_fixture.h"
 
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,15 +27,7 @@ void cx_tmpdir(char *dir, size_t n)
     cr_assert_not_null(mkdtemp(dir), "mkdtemp: %s", strerror(errno));
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
-void cx_rmtree(const char *dir) { nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS); }
+void cx_rmtree(const char *dir) { pb_test_rmtree(dir); }
 
 void cx_write(const char *dir, const char *name, const void *p, size_t n, char *path, size_t cap)
 {

@@ -1,9 +1,9 @@
 /* engine_fixture.c - two-node installations for engine tests (see
  * engine_fixture.h). No mocks: real tokens, real keys. */
+#include "support/support.h"
 #include "support/engine_fixture.h"
 
 #include <criterion/criterion.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,18 +55,12 @@ void pb_test_engine_reopen(pb_test_engine *t)
     cr_assert_eq(pb_engine_open(t->home, &t->e), PB_OK, "%s", pb_last_error());
 }
 
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(path);
-}
-
 void pb_test_engine_remove(pb_test_engine *t)
 {
     pb_engine_close(t->e);
     t->e = NULL;
     if (t->home[0])
-        nftw(t->home, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+        pb_test_rmtree(t->home);
 }
 
 const char *pb_test_write_file(pb_test_engine *t, const char *name, const char *text)

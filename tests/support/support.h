@@ -4,5 +4,7 @@
 #define PB_TEST_SUPPORT_H
 
 const char *pb_test_source_dir(void);
+/* Removes a test's temporary directory and everything under it. */
+void pb_test_rmtree(const char *dir);
 
 #endif

@@ -1,8 +1,8 @@
 /* token_fixture.c - SoftHSM tokens for tests (see token_fixture.h). */
+#include "support/support.h"
 #include "support/token_fixture.h"
 
 #include <criterion/criterion.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,17 +36,9 @@ pb_keystore *pb_test_token_open(pb_test_token *t)
     return ks;
 }
 
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 void pb_test_token_remove(pb_test_token *t)
 {
     if (t->dir[0])
-        nftw(t->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+        pb_test_rmtree(t->dir);
     t->dir[0] = '\0';
 }

@@ -10,7 +10,6 @@
  *                      returns: sign + write + fsync + token object write
  * and the per-operation total of the engine's pattern (write-ahead request +
  * result with checkpoint). The last line is one JSON object. */
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,12 +23,6 @@
 #define APPENDS 200
 #define OPS 100
 #define SYNC_CHECKPOINTS 30
-
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(path);
-}
 
 typedef struct results {
     double append, append_fsync, pair, pair_sign, async_store;
@@ -146,7 +139,7 @@ int pb_bench_audit(int argc, char **argv)
         st = measure_sync(ks, log, &s, &r);
     pb_audit_close(log);
     pb_keystore_close(ks);
-    nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    pb_cli_remove_tree(dir);
     for (int i = 0; i < 9; i++)
         free(s.v[i]);
     if (st != PB_OK)

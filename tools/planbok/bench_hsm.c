@@ -3,7 +3,6 @@
  * a store directory. The lookup must not grow with the object count: the
  * handle cache answers without scanning the token. Runs on a scratch token
  * in a temporary directory, never on the node's own tokens. */
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,12 +16,6 @@
 
 #define SAMPLES 2000
 #define RECORD_BYTES 1200 /* about a 3072-bit P2 share record */
-
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(path);
-}
 
 static pb_status fill(pb_keystore *ks, int from, int to)
 {
@@ -110,7 +103,7 @@ int pb_bench_hsm(int argc, char **argv)
     }
     if (st == PB_OK)
         st = measure(&cfg, 2000, &tdir);
-    nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    pb_cli_remove_tree(dir);
     if (st != PB_OK)
         return pb_cli_error(st);
     printf("store directory, 2000 blobs:   median unseal %8.1f us\n", tdir);

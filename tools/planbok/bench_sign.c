@@ -5,7 +5,6 @@
  * (unsealing both records), Argon2id apart (the customer's figure excludes
  * it), and the audit trail's cost per signature (node 2's write-ahead
  * record, both nodes' results with signed checkpoints). Last line: one JSON object. */
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,12 +15,6 @@
 #include "custody/pin.h"
 #include "engine/engine_internal.h"
 #include "pkcs11/softhsm_dev.h"
-
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(path);
-}
 
 static void progress(void *ctx, const char *what, int candidates)
 {
@@ -189,7 +182,7 @@ int pb_bench_sign(int argc, char **argv)
     if (st == PB_OK)
         st = time_audit(e, ws.id, samples, &audit_ms);
     pb_engine_close(e);
-    nftw(home, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    pb_cli_remove_tree(home);
     if (st != PB_OK)
         return pb_cli_error(st);
     printf("Paillier %d bits, median of %d signatures per mode (unseal + protocol + wipe + audit)\n",

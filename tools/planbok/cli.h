@@ -29,6 +29,9 @@ int pb_cli_usage(const char *message);
 /* Loads <home>/planbok.conf. */
 pb_status pb_cli_load_config(const pb_cli *cli, pb_config *cfg);
 
+/* Removes a benchmark's scratch directory and everything under it. */
+void pb_cli_remove_tree(const char *dir);
+
 /* Tiny JSON writer: strings are escaped; callers supply the structure. */
 void pb_json_string(FILE *f, const char *s);
 void pb_json_key(FILE *f, const char *key, int *first);

@@ -1,6 +1,7 @@
 /* cli_common.c - error reporting, configuration loading and JSON output
  * shared by the subcommands. Error lines never contain secrets because the
  * library's messages never do. */
+#include <ftw.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -75,3 +76,11 @@ void pb_json_key(FILE *f, const char *key, int *first)
     pb_json_string(f, key);
     fputc(':', f);
 }
+
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+void pb_cli_remove_tree(const char *dir) { nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS); }
