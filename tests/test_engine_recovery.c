@@ -1,5 +1,5 @@
 /* Admin-led recovery into a fresh token, and the global abort persisted in
- * the wallet's state until a refresh. */
+ * the wallet's state until the operator's unlock. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,14 +12,6 @@
 #include "support/custody_fixture.h"
 #include "support/engine_fixture.h"
 #include "support/mpc_runner.h"
-
-static void sign_ok(pb_test_engine *t, const char *id, const pb_secrets *s)
-{
-    uint8_t digest[32] = {0x5a};
-    pb_signature_result res;
-    cr_assert_eq(pb_engine_sign(t->e, id, digest, NULL, s, &res), PB_OK, "%s", pb_last_error());
-    mpc_check_signature(res.public_key, digest, res.sig, res.recovery_id);
-}
 
 /* Points node 1 at a brand-new token (new KEK) as after losing its HSM. */
 static void replace_node1_token(pb_test_engine *t)
@@ -77,32 +69,14 @@ Test(engine_recovery, node1_restored_into_a_fresh_token_signs_again)
                  "a node-1 backup was restored into node 2");
     cr_assert_eq(pb_engine_restore(t.e, 1, priv, file, &records), PB_OK, "%s", pb_last_error());
     cr_assert_eq(records, 2);
-    sign_ok(&t, a.id, NULL);
-    sign_ok(&t, b.id, &trustless);
+    pb_test_assert_signs(&t, a.id, NULL);
+    pb_test_assert_signs(&t, b.id, &trustless);
     /* The trustless record came back still under the Organization Secret. */
     cr_assert_eq(pb_engine_sign(t.e, b.id, digest, NULL, NULL, &res), PB_ERR_AUTH);
     pb_test_engine_remove(&t);
 }
 
-/* Corrupts node 2's c_key (Enc(x1) -> Enc(x1 + 1)), as a faulty or hostile
- * cosigner would, so that P1's decryption yields an invalid signature. */
-static void corrupt_cosigner(pb_test_engine *t, const char *id, uint8_t **saved, size_t *saved_len)
-{
-    pb_blob_ref ref = {id, 2, PB_BLOB_SHARE};
-    cr_assert_eq(pb_keystore_get_sealed(t->e->node[1].ks, &ref, saved, saved_len), PB_OK);
-    pb_share_p2 *p2 = NULL;
-    cr_assert_eq(pb_p2_load(t->e, id, PB_BLOB_SHARE, &p2), PB_OK);
-    BIGNUM *one = BN_new(), *c1 = BN_new();
-    BN_one(one);
-    cr_assert_eq(pb_paillier_encrypt(p2->paillier, one, c1, NULL), PB_OK);
-    cr_assert_eq(pb_paillier_add(p2->paillier, p2->c_key, c1, p2->c_key), PB_OK);
-    cr_assert_eq(pb_p2_store(t->e, id, PB_BLOB_SHARE, p2), PB_OK);
-    BN_free(one);
-    BN_free(c1);
-    pb_share_p2_free(p2);
-}
-
-Test(engine_recovery, global_abort_is_persisted_and_only_a_refresh_clears_it)
+Test(engine_recovery, global_abort_is_persisted_and_only_an_unlock_clears_it)
 {
     pb_test_engine t;
     pb_test_engine_make(&t);
@@ -111,7 +85,7 @@ Test(engine_recovery, global_abort_is_persisted_and_only_a_refresh_clears_it)
     cr_assert_eq(pb_engine_wallet_create(t.e, "standard", NULL, NULL, &w, code), PB_OK);
     uint8_t *good;
     size_t good_len;
-    corrupt_cosigner(&t, w.id, &good, &good_len);
+    pb_test_corrupt_cosigner(&t, w.id, &good, &good_len);
     uint8_t digest[32] = {2};
     pb_signature_result res;
     pb_status st = pb_engine_sign(t.e, w.id, digest, NULL, NULL, &res);
@@ -148,9 +122,11 @@ Test(engine_recovery, global_abort_is_persisted_and_only_a_refresh_clears_it)
     /* A database edit alone does not unlock: the record refuses too. */
     cr_assert_eq(pb_wallet_db_set_state(t.e->node[0].db, w.id, "active"), PB_OK);
     cr_assert_eq(pb_engine_sign(t.e, w.id, digest, NULL, NULL, &res), PB_ERR_ABORTED);
-    cr_assert_eq(pb_engine_refresh(t.e, w.id, NULL), PB_OK, "%s", pb_last_error());
+    /* A plain refresh is no way out; the operator's unlock is. */
+    cr_assert_eq(pb_engine_refresh(t.e, w.id, NULL), PB_ERR_REFUSED);
+    cr_assert_eq(pb_engine_wallet_unlock(t.e, w.id, NULL), PB_OK, "%s", pb_last_error());
     cr_assert_eq(pb_engine_wallet_show(t.e, w.id, &s), PB_OK);
     cr_assert_str_eq(s.state, "active");
-    sign_ok(&t, w.id, NULL);
+    pb_test_assert_signs(&t, w.id, NULL);
     pb_test_engine_remove(&t);
 }

@@ -48,6 +48,7 @@ typedef struct pb_wallet_info {
     char public_key[67]; /* compressed, hex */
     char xpub[112];
     char state[16];      /* active | locked | locked_out */
+    char lock_reason[16];/* while locked: "abort" or "in_doubt" */
     char created[32];
     int exported;
     uint32_t generation;
@@ -89,8 +90,17 @@ PB_API pb_status pb_engine_sign(pb_engine *engine, const char *wallet_id,
                                 const uint8_t digest[32], const char *path,
                                 const pb_secrets *secrets, pb_signature_result *out);
 
+/* A wallet locked by the global abort is refused (PB_ERR_REFUSED). */
 PB_API pb_status pb_engine_refresh(pb_engine *engine, const char *wallet_id,
                                    const pb_secrets *secrets);
+
+/* The operator's decision to unlock a wallet that the global abort locked
+ * (or that a crash left in doubt during P1's decryption): audited as
+ * wallet.unlock, and the shares are refreshed so that whatever a probing
+ * cosigner learnt about the old ones is useless. Needs the wallet's secrets
+ * as a refresh does. PB_ERR_ARGUMENT if the wallet is not locked. */
+PB_API pb_status pb_engine_wallet_unlock(pb_engine *engine, const char *wallet_id,
+                                         const pb_secrets *secrets);
 
 /* Standard wallets: PB_ERR_REFUSED. Others need their secret or PIN. */
 PB_API pb_status pb_engine_export(pb_engine *engine, const char *wallet_id,

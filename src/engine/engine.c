@@ -12,6 +12,7 @@
 #include "common/fail.h"
 #include "common/secret.h"
 #include "engine/audit_wiring.h"
+#include "engine/wallet_lock.h"
 
 void pb_hex_encode(char *out, const uint8_t *in, size_t n)
 {
@@ -41,6 +42,7 @@ void pb_engine_info_from_row(pb_wallet_info *info, const pb_wallet_row *row)
     snprintf(info->public_key, sizeof info->public_key, "%s", row->public_key);
     snprintf(info->xpub, sizeof info->xpub, "%s", row->xpub);
     snprintf(info->state, sizeof info->state, "%s", row->state);
+    snprintf(info->lock_reason, sizeof info->lock_reason, "%s", row->lock_reason);
     snprintf(info->created, sizeof info->created, "%s", row->created);
     info->exported = row->exported;
     info->generation = row->generation;
@@ -199,6 +201,15 @@ pb_status pb_engine_wallet_show(pb_engine *e, const char *wallet_id, pb_wallet_i
     if (st != PB_OK)
         return st;
     pb_engine_info_from_row(info, &row1);
+    /* A mark nobody holds the critical lock for was left by a crash: the
+     * next signing session will lock the wallet, so show it locked now. */
+    pb_wallet_lock probe;
+    if (row1.in_doubt &&
+        pb_wallet_lock_try(e->cfg.home, wallet_id, PB_WALLET_LOCK_CRITICAL, &probe) == PB_OK) {
+        pb_wallet_lock_release(&probe);
+        snprintf(info->state, sizeof info->state, "%s", PB_WALLET_STATE_LOCKED);
+        snprintf(info->lock_reason, sizeof info->lock_reason, "%s", PB_WALLET_LOCK_IN_DOUBT);
+    }
     /* The cosigner's counters and lock-out live at node 2. */
     if (pb_wallet_db_get(pb_node2(e)->db, wallet_id, &row2) == PB_OK) {
         info->pin_failures = row2.pin_failures;

@@ -1,14 +1,18 @@
 /* engine_internal.h - the engine's state, shared by the engine's .c files only.
  *
  * A pb_engine holds, per node, the key store (its token) and the wallet
- * database. Maintenance operations (refresh, PIN change or reset) take the
- * wallet lock exclusively; signing takes it shared, so a refresh never swaps
- * records under a signing session of the same process.
+ * database. Per-wallet operations take the wallet's locks (wallet_lock.h),
+ * which hold across threads and processes: maintenance (refresh, unlock,
+ * PIN change or reset) exclusively, signing and export shared, so a refresh
+ * never swaps records under a signing session of any process. The
+ * `maintenance` rwlock is for whole-node operations (backup, restore): they
+ * take it exclusively, everything else shared.
  */
 #ifndef PB_ENGINE_INTERNAL_H
 #define PB_ENGINE_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "audit/log.h"
 #include "custody/export_rules.h"
@@ -32,6 +36,9 @@ struct pb_engine {
     pb_engine_node node[2];
     pthread_rwlock_t maintenance;
     char actor[64];
+    /* P1 decryptions attempted (each under the wallet's critical lock):
+     * what the concurrent global-abort tests count. */
+    atomic_uint p1_final_steps;
 };
 
 static inline pb_engine_node *pb_node1(pb_engine *e) { return &e->node[0]; }

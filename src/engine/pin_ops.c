@@ -18,12 +18,28 @@
 #include "custody/recovery_code.h"
 #include "custody/recovery_seal.h"
 #include "engine/engine_internal.h"
+#include "engine/wallet_lock.h"
 
 static pb_status customer_row(pb_engine *e, const char *wallet_id, pb_wallet_row *row)
 {
     pb_status st = pb_wallet_db_get(pb_node2(e)->db, wallet_id, row);
     if (st == PB_OK && strcmp(row->mode, "customer") != 0)
         st = pb_fail(PB_ERR_ARGUMENT, "wallet %s is not a customer wallet", wallet_id);
+    return st;
+}
+
+/* A new PIN must not be a way around the global abort: its refresh would
+ * clear the lock that only the operator's unlock may clear. Checked under
+ * the wallet's maintenance lock. */
+static pb_status refuse_if_aborted(pb_engine *e, const char *wallet_id)
+{
+    pb_wallet_row row1;
+    pb_status st = pb_wallet_db_get(pb_node1(e)->db, wallet_id, &row1);
+    if (st == PB_OK && (!strcmp(row1.state, PB_WALLET_STATE_LOCKED) || row1.in_doubt))
+        st = pb_fail(PB_ERR_REFUSED,
+                     "wallet %s is locked by the global abort; an operator must run "
+                     "'planbok wallet unlock' before the PIN can change",
+                     wallet_id);
     return st;
 }
 
@@ -77,16 +93,22 @@ pb_status pb_engine_pin_change(pb_engine *e, const char *wallet_id, const char *
     pb_status st = customer_row(e, wallet_id, &row);
     if (st != PB_OK)
         return st;
-    pthread_rwlock_wrlock(&e->maintenance);
+    pthread_rwlock_rdlock(&e->maintenance);
+    pb_wallet_lock lock;
     pb_secrets old = {.pin = old_pin, .pin_len = old_len, .device_dir = device_dir};
     pb_p1_access access;
     pb_p1_access_init(&access, PB_MODE_CUSTOMER, wallet_id, &old);
     pb_share_p1 *p1 = NULL;
-    st = pb_p1_load(e, &access, &p1);
+    st = pb_wallet_lock_take(e->cfg.home, wallet_id, PB_WALLET_LOCK_MAINTAIN, &lock);
+    if (st == PB_OK)
+        st = refuse_if_aborted(e, wallet_id);
+    if (st == PB_OK)
+        st = pb_p1_load(e, &access, &p1);
     pb_p1_access_wipe(&access);
     if (st == PB_OK)
         st = rekey(e, wallet_id, device_dir, new_pin, new_len, p1);
     pb_share_p1_free(p1);
+    pb_wallet_lock_release(&lock);
     pthread_rwlock_unlock(&e->maintenance);
     return pb_engine_audit_result(e, "pin.change", wallet_id, NULL, st, PB_AUDIT_BOTH);
 }
@@ -113,12 +135,17 @@ pb_status pb_engine_pin_reset(pb_engine *e, const char *wallet_id, const char *d
         pb_scalar_wipe(&priv);
         return pb_engine_audit_result(e, "pin.reset", wallet_id, NULL, st, PB_AUDIT_NODE2);
     }
-    pthread_rwlock_wrlock(&e->maintenance);
+    pthread_rwlock_rdlock(&e->maintenance);
+    pb_wallet_lock lock;
     pb_blob_ref ref = {wallet_id, 1, PB_BLOB_RECOVERY};
     uint8_t *sealed = NULL, *plain = NULL;
     size_t sealed_len = 0, plain_len = 0;
     pb_share_p1 *p1 = NULL;
-    st = pb_keystore_get(pb_node2(e)->ks, &ref, &sealed, &sealed_len);
+    st = pb_wallet_lock_take(e->cfg.home, wallet_id, PB_WALLET_LOCK_MAINTAIN, &lock);
+    if (st == PB_OK)
+        st = refuse_if_aborted(e, wallet_id);
+    if (st == PB_OK)
+        st = pb_keystore_get(pb_node2(e)->ks, &ref, &sealed, &sealed_len);
     if (st == PB_OK)
         st = pb_recovery_open(&priv, wallet_id, sealed, sealed_len, &plain, &plain_len);
     pb_scalar_wipe(&priv);
@@ -129,6 +156,7 @@ pb_status pb_engine_pin_reset(pb_engine *e, const char *wallet_id, const char *d
     if (st == PB_OK)
         st = rekey(e, wallet_id, device_dir, new_pin, new_len, p1);
     pb_share_p1_free(p1);
+    pb_wallet_lock_release(&lock);
     pthread_rwlock_unlock(&e->maintenance);
     return pb_engine_audit_result(e, "pin.reset", wallet_id, NULL, st, PB_AUDIT_BOTH);
 }

@@ -30,7 +30,39 @@ static const char schema[] =
     " pin_max INTEGER NOT NULL DEFAULT 5,"
     " verifier BLOB,"
     " recovery_pub BLOB,"
-    " seq INTEGER NOT NULL DEFAULT 0);";
+    " seq INTEGER NOT NULL DEFAULT 0,"
+    " in_doubt INTEGER NOT NULL DEFAULT 0,"
+    " lock_reason TEXT NOT NULL DEFAULT '');";
+
+/* Columns added after the first release, for databases made before them. */
+static const char *const added_columns[] = {
+    "ALTER TABLE wallets ADD COLUMN in_doubt INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE wallets ADD COLUMN lock_reason TEXT NOT NULL DEFAULT ''",
+};
+
+static int has_column(sqlite3 *db, const char *name)
+{
+    sqlite3_stmt *s = NULL;
+    int found = 0;
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_info('wallets') WHERE name=?", -1, &s,
+                           NULL) != SQLITE_OK)
+        return 0;
+    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+    found = sqlite3_step(s) == SQLITE_ROW;
+    sqlite3_finalize(s);
+    return found;
+}
+
+static int upgrade_schema(sqlite3 *db)
+{
+    static const char *const names[] = {"in_doubt", "lock_reason"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (!has_column(db, names[i]) &&
+            sqlite3_exec(db, added_columns[i], NULL, NULL, NULL) != SQLITE_OK)
+            return -1;
+    }
+    return 0;
+}
 
 static pb_status db_fail(pb_wallet_db *db, const char *what)
 {
@@ -56,7 +88,7 @@ pb_status pb_wallet_db_open(const char *path, pb_wallet_db **out)
     /* Other processes (a second CLI call) may hold the write lock briefly. */
     sqlite3_busy_timeout(db->db, 10000);
     char *err = NULL;
-    if (sqlite3_exec(db->db, schema, NULL, NULL, &err) != SQLITE_OK) {
+    if (sqlite3_exec(db->db, schema, NULL, NULL, &err) != SQLITE_OK || upgrade_schema(db->db)) {
         pb_status st = pb_fail(PB_ERR_STORAGE, "wallet database '%s': %s", path,
                                err ? err : "schema failed");
         sqlite3_free(err);
@@ -86,11 +118,11 @@ static pb_status write_row(pb_wallet_db *db, const pb_wallet_row *row, int repla
     sqlite3_stmt *s = NULL;
     const char *sql = replace ?
         "INSERT OR REPLACE INTO wallets(id,name,mode,public_key,xpub,state,created,exported,"
-        "generation,pin_failures,pin_max,verifier,recovery_pub,seq)"
-        " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,(SELECT IFNULL(MAX(seq),0)+1 FROM wallets))" :
+        "generation,pin_failures,pin_max,verifier,recovery_pub,in_doubt,lock_reason,seq)"
+        " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,(SELECT IFNULL(MAX(seq),0)+1 FROM wallets))" :
         "INSERT INTO wallets(id,name,mode,public_key,xpub,state,created,exported,generation,"
-        "pin_failures,pin_max,verifier,recovery_pub,seq)"
-        " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,(SELECT IFNULL(MAX(seq),0)+1 FROM wallets))";
+        "pin_failures,pin_max,verifier,recovery_pub,in_doubt,lock_reason,seq)"
+        " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,(SELECT IFNULL(MAX(seq),0)+1 FROM wallets))";
     if (sqlite3_prepare_v2(db->db, sql, -1, &s, NULL) != SQLITE_OK)
         return db_fail(db, "insert");
     bind_text(s, 1, row->id);
@@ -108,6 +140,8 @@ static pb_status write_row(pb_wallet_db *db, const pb_wallet_row *row, int repla
         sqlite3_bind_blob(s, 12, row->verifier, 32, SQLITE_TRANSIENT);
     if (row->has_recovery_pub)
         sqlite3_bind_blob(s, 13, row->recovery_pub, 33, SQLITE_TRANSIENT);
+    sqlite3_bind_int(s, 14, row->in_doubt);
+    bind_text(s, 15, row->lock_reason);
     int rc = sqlite3_step(s);
     sqlite3_finalize(s);
     if (rc == SQLITE_CONSTRAINT)
@@ -153,11 +187,13 @@ static void read_row(sqlite3_stmt *s, pb_wallet_row *row)
         memcpy(row->recovery_pub, sqlite3_column_blob(s, 12), 33);
         row->has_recovery_pub = 1;
     }
+    row->in_doubt = sqlite3_column_int(s, 13);
+    copy_column(s, 14, row->lock_reason, sizeof row->lock_reason);
 }
 
 #define ROW_COLUMNS                                                                            \
     "id,name,mode,public_key,xpub,state,created,exported,generation,pin_failures,pin_max,"      \
-    "verifier,recovery_pub"
+    "verifier,recovery_pub,in_doubt,lock_reason"
 
 pb_status pb_wallet_db_get(pb_wallet_db *db, const char *id, pb_wallet_row *row)
 {
@@ -296,4 +332,25 @@ pb_status pb_wallet_db_set_pin_verifier(pb_wallet_db *db, const char *id,
     if (rc != SQLITE_DONE)
         return db_fail(db, "set verifier");
     return sqlite3_changes(db->db) ? PB_OK : pb_fail(PB_ERR_NOT_FOUND, "no wallet %s", id);
+}
+
+pb_status pb_wallet_db_set_in_doubt(pb_wallet_db *db, const char *id, int in_doubt)
+{
+    return exec_for_wallet(db, in_doubt ? "UPDATE wallets SET in_doubt=1 WHERE id=?"
+                                        : "UPDATE wallets SET in_doubt=0 WHERE id=?",
+                           NULL, id, "mark the signing step");
+}
+
+pb_status pb_wallet_db_set_lock(pb_wallet_db *db, const char *id, const char *reason)
+{
+    /* One statement: the lock and the end of the in-doubt mark land together. */
+    if (reason)
+        return exec_for_wallet(db,
+                               "UPDATE wallets SET state='locked', lock_reason=?, in_doubt=0"
+                               " WHERE id=?",
+                               reason, id, "lock");
+    return exec_for_wallet(db,
+                           "UPDATE wallets SET state='active', lock_reason='', in_doubt=0"
+                           " WHERE id=?",
+                           NULL, id, "unlock");
 }

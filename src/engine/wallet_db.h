@@ -19,7 +19,9 @@
 typedef struct pb_wallet_db pb_wallet_db;
 
 #define PB_WALLET_STATE_ACTIVE "active"
-#define PB_WALLET_STATE_LOCKED "locked"         /* global abort: refresh clears it */
+#define PB_WALLET_STATE_LOCKED "locked"         /* global abort: only 'wallet unlock' clears it */
+#define PB_WALLET_LOCK_ABORT "abort"            /* a signature failed P1's verification */
+#define PB_WALLET_LOCK_IN_DOUBT "in_doubt"      /* a P1 decryption's outcome was lost in a crash */
 #define PB_WALLET_STATE_LOCKED_OUT "locked_out" /* too many PIN failures: reset clears it */
 
 typedef struct pb_wallet_row {
@@ -38,6 +40,8 @@ typedef struct pb_wallet_row {
     uint8_t verifier[32];
     int has_recovery_pub;
     uint8_t recovery_pub[33];
+    int in_doubt;         /* node 1: a P1 decryption was under way (see wallet_sign.c) */
+    char lock_reason[16]; /* "" | "abort" | "in_doubt" while state is locked */
 } pb_wallet_row;
 
 pb_status pb_wallet_db_open(const char *path, pb_wallet_db **out);
@@ -55,6 +59,13 @@ pb_status pb_wallet_db_delete(pb_wallet_db *db, const char *id);
 pb_status pb_wallet_db_set_state(pb_wallet_db *db, const char *id, const char *state);
 pb_status pb_wallet_db_set_exported(pb_wallet_db *db, const char *id);
 pb_status pb_wallet_db_set_generation(pb_wallet_db *db, const char *id, uint32_t generation);
+
+/* Node 1's global-abort marks. in_doubt is set, durably, before P1
+ * decrypts and cleared after a verified signature; set_lock(reason) locks
+ * the wallet and clears the mark in one statement; set_lock(NULL) is the
+ * operator's unlock (state active, no reason, no mark). */
+pb_status pb_wallet_db_set_in_doubt(pb_wallet_db *db, const char *id, int in_doubt);
+pb_status pb_wallet_db_set_lock(pb_wallet_db *db, const char *id, const char *reason);
 
 /* One more consecutive PIN failure, atomically; at pin_max the state
  * becomes locked_out. Reports the new count and whether it locked out. */

@@ -7,6 +7,7 @@
 
 #include "common/fail.h"
 #include "engine/engine_internal.h"
+#include "engine/wallet_lock.h"
 #include "mpc/share.h"
 
 pb_status pb_engine_export(pb_engine *e, const char *wallet_id, const pb_secrets *secrets,
@@ -23,13 +24,16 @@ pb_status pb_engine_export(pb_engine *e, const char *wallet_id, const pb_secrets
     if (st != PB_OK)
         return st;
     pthread_rwlock_rdlock(&e->maintenance);
+    pb_wallet_lock lock;
     pb_p1_access access;
     pb_p1_access_init(&access, mode, wallet_id, secrets);
     pb_share_p1 *p1 = NULL;
     pb_share_p2 *p2 = NULL;
     pb_scalar x;
     pb_point q;
-    st = pb_p1_load(e, &access, &p1);
+    st = pb_wallet_lock_take(e->cfg.home, wallet_id, PB_WALLET_LOCK_SIGN, &lock);
+    if (st == PB_OK)
+        st = pb_p1_load(e, &access, &p1);
     if (st == PB_OK)
         st = pb_p2_load_matching(e, wallet_id, p1, &p2);
     if (st == PB_OK) {
@@ -53,6 +57,7 @@ pb_status pb_engine_export(pb_engine *e, const char *wallet_id, const pb_secrets
     pb_share_p1_free(p1);
     pb_share_p2_free(p2);
     pb_p1_access_wipe(&access);
+    pb_wallet_lock_release(&lock);
     pthread_rwlock_unlock(&e->maintenance);
     return st;
 }

@@ -8,6 +8,7 @@
 #include "common/fail.h"
 #include "common/fault.h"
 #include "engine/engine_internal.h"
+#include "engine/wallet_lock.h"
 
 pb_status pb_p2_load_matching(pb_engine *e, const char *wallet_id, const pb_share_p1 *p1,
                               pb_share_p2 **p2)
@@ -50,8 +51,6 @@ pb_status pb_refresh_and_store(pb_engine *e, pb_p1_access *store_as, const pb_sh
     pb_fault_point("refresh.after_p1_store");
     if (st == PB_OK)
         st = pb_wallet_db_set_generation(pb_node1(e)->db, id, pb_share_p1_generation(new1));
-    if (st == PB_OK)
-        st = pb_wallet_db_set_state(pb_node1(e)->db, id, PB_WALLET_STATE_ACTIVE);
     pb_fault_point("refresh.after_p1_row");
     if (st == PB_OK)
         st = pb_p2_store(e, id, PB_BLOB_SHARE, new2);
@@ -67,29 +66,93 @@ pb_status pb_refresh_and_store(pb_engine *e, pb_p1_access *store_as, const pb_sh
     return st;
 }
 
-pb_status pb_engine_refresh(pb_engine *e, const char *wallet_id, const pb_secrets *secrets)
+/* A wallet that a global abort (or a crash in P1's decryption) locked is
+ * refreshed only through pb_engine_wallet_unlock: the operator's decision. */
+static pb_status refuse_if_locked(const pb_wallet_row *row)
 {
-    pb_wallet_row row;
-    pb_custody_mode mode;
-    pb_status st = pb_wallet_db_get(pb_node1(e)->db, wallet_id, &row);
-    if (st == PB_OK)
-        st = pb_custody_mode_parse(row.mode, &mode);
-    if (st != PB_OK)
-        return st;
-    pthread_rwlock_wrlock(&e->maintenance);
+    if (!strcmp(row->state, PB_WALLET_STATE_LOCKED) || row->in_doubt)
+        return pb_fail(PB_ERR_REFUSED,
+                       "wallet %s is locked (%s); a refresh does not unlock it: an operator "
+                       "must run 'planbok wallet unlock'",
+                       row->id, row->lock_reason[0] ? row->lock_reason : PB_WALLET_LOCK_IN_DOUBT);
+    return PB_OK;
+}
+
+/* Refresh with the wallet's maintenance lock held. */
+static pb_status refresh_locked(pb_engine *e, const char *wallet_id, pb_custody_mode mode,
+                                const pb_secrets *secrets)
+{
     pb_p1_access access;
     pb_p1_access_init(&access, mode, wallet_id, secrets);
     pb_share_p1 *p1 = NULL;
     pb_share_p2 *p2 = NULL;
-    st = pb_p1_load(e, &access, &p1);
+    pb_status st = pb_p1_load(e, &access, &p1);
     if (st == PB_OK)
         st = pb_p2_load_matching(e, wallet_id, p1, &p2);
     if (st == PB_OK)
         st = pb_refresh_and_store(e, &access, p1, p2);
-    st = pb_engine_audit_result(e, "refresh", wallet_id, NULL, st, PB_AUDIT_BOTH);
     pb_share_p1_free(p1);
     pb_share_p2_free(p2);
     pb_p1_access_wipe(&access);
-    pthread_rwlock_unlock(&e->maintenance);
     return st;
+}
+
+/* Reads node 1's row under the maintenance lock, so the state checked is
+ * the state the operation runs on. */
+static pb_status begin_maintenance(pb_engine *e, const char *wallet_id, pb_wallet_lock *lock,
+                                   pb_wallet_row *row, pb_custody_mode *mode)
+{
+    pb_status st = pb_wallet_db_get(pb_node1(e)->db, wallet_id, row);
+    if (st == PB_OK)
+        st = pb_wallet_lock_take(e->cfg.home, wallet_id, PB_WALLET_LOCK_MAINTAIN, lock);
+    if (st == PB_OK)
+        st = pb_wallet_db_get(pb_node1(e)->db, wallet_id, row);
+    if (st == PB_OK)
+        st = pb_custody_mode_parse(row->mode, mode);
+    return st;
+}
+
+pb_status pb_engine_refresh(pb_engine *e, const char *wallet_id, const pb_secrets *secrets)
+{
+    pb_wallet_row row;
+    pb_custody_mode mode;
+    pb_wallet_lock lock = {-1};
+    memset(&row, 0, sizeof row);
+    pthread_rwlock_rdlock(&e->maintenance);
+    pb_status st = begin_maintenance(e, wallet_id, &lock, &row, &mode);
+    if (st == PB_OK)
+        st = refuse_if_locked(&row);
+    if (st == PB_OK)
+        st = refresh_locked(e, wallet_id, mode, secrets);
+    pb_wallet_lock_release(&lock);
+    pthread_rwlock_unlock(&e->maintenance);
+    if (st == PB_ERR_NOT_FOUND && row.id[0] == '\0')
+        return st;
+    return pb_engine_audit_result(e, "refresh", wallet_id, NULL, st, PB_AUDIT_BOTH);
+}
+
+pb_status pb_engine_wallet_unlock(pb_engine *e, const char *wallet_id, const pb_secrets *secrets)
+{
+    pb_wallet_row row;
+    pb_custody_mode mode;
+    pb_wallet_lock lock = {-1};
+    memset(&row, 0, sizeof row);
+    pthread_rwlock_rdlock(&e->maintenance);
+    pb_status st = begin_maintenance(e, wallet_id, &lock, &row, &mode);
+    if (st == PB_OK && strcmp(row.state, PB_WALLET_STATE_LOCKED) != 0 && !row.in_doubt)
+        st = pb_fail(PB_ERR_ARGUMENT, "wallet %s is not locked (state %s)", wallet_id, row.state);
+    /* Write-ahead: the operator's decision is on record before anything
+     * changes. The refresh then makes whatever a probing cosigner learnt
+     * about the old shares useless, and clears the record's lock flag. */
+    if (st == PB_OK)
+        st = pb_engine_audit(e, 1, "wallet.unlock.request", wallet_id, NULL, PB_OK, 0);
+    if (st == PB_OK)
+        st = refresh_locked(e, wallet_id, mode, secrets);
+    if (st == PB_OK)
+        st = pb_wallet_db_set_lock(pb_node1(e)->db, wallet_id, NULL);
+    pb_wallet_lock_release(&lock);
+    pthread_rwlock_unlock(&e->maintenance);
+    if (st == PB_ERR_NOT_FOUND && row.id[0] == '\0')
+        return st;
+    return pb_engine_audit_result(e, "wallet.unlock", wallet_id, NULL, st, PB_AUDIT_BOTH);
 }

@@ -1,8 +1,10 @@
 /* wallet_sign.c - one signature: unseal both records just in time, run the
  * four-message protocol, wipe. P1 verifies the signature before releasing
- * it; on failure the global abort persists the lock (database state first,
- * then the locked record) before returning, and a signature finished by a
- * concurrent session is withheld once the wallet is locked. */
+ * it. The global abort (Lindell17 section 3, BitForge) is serialized per
+ * wallet across threads and processes: P1's decryption runs under the
+ * wallet's critical lock after a durable "in doubt" mark, so once one
+ * verification fails, no other session of the wallet decrypts, and the lock
+ * survives a crash or a failed write at any point. */
 #include <string.h>
 
 #include <secp256k1.h>
@@ -11,6 +13,7 @@
 #include "common/fault.h"
 #include "crypto/ec.h"
 #include "engine/engine_internal.h"
+#include "engine/wallet_lock.h"
 
 #define PATH_MAX_DEPTH 32
 
@@ -51,7 +54,9 @@ static pb_status p2_pick_record(sign_run *run, const uint8_t *m1, size_t m1_len)
     return pb_fail(PB_ERR_INTEGRITY, "node 2 holds no record matching the share P1 signs with");
 }
 
-static pb_status exchange(sign_run *run)
+/* Messages 1 to 4; P1's last step (the decryption) is left to
+ * critical_step, which gets m4. */
+static pb_status exchange(sign_run *run, uint8_t **m4, size_t *m4_len)
 {
     uint8_t *m = NULL, *r = NULL;
     size_t m_len = 0, r_len = 0;
@@ -84,19 +89,23 @@ static pb_status exchange(sign_run *run)
         st = pb_sign_p2_step(run->b, m, m_len, &r, &r_len); /* m3 -> m4 */
     pb_fault_point("sign.after_m4");
     pb_mpc_bytes_free(m, m_len);
-    m = NULL, m_len = 0;
-    if (st == PB_OK)
-        st = pb_sign_p1_step(run->a, r, r_len, &m, &m_len); /* m4 -> signature */
-    pb_mpc_bytes_free(r, r_len);
-    pb_mpc_bytes_free(m, m_len);
-    return st;
+    if (st != PB_OK) {
+        pb_mpc_bytes_free(r, r_len);
+        return st;
+    }
+    *m4 = r;
+    *m4_len = r_len;
+    return PB_OK;
 }
 
-/* Global abort: durable lock first, then the locked record. */
+/* Global abort: the wallet row is locked (which also ends the in-doubt
+ * mark), then P1's record is stored with its lock flag. The row alone is
+ * enough to refuse later sessions; the record keeps the lock if the
+ * database is edited. */
 static pb_status persist_abort(pb_engine *e, pb_p1_access *access, const pb_share_p1 *p1)
 {
-    pb_status st = pb_wallet_db_set_state(pb_node1(e)->db, access->wallet_id,
-                                          PB_WALLET_STATE_LOCKED);
+    pb_status st = pb_wallet_db_set_lock(pb_node1(e)->db, access->wallet_id,
+                                         PB_WALLET_LOCK_ABORT);
     pb_status st2 = pb_p1_store(e, access, p1);
     if (st != PB_OK)
         return st;
@@ -104,20 +113,77 @@ static pb_status persist_abort(pb_engine *e, pb_p1_access *access, const pb_shar
         return st2;
     return pb_fail(PB_ERR_ABORTED,
                    "signature failed P1's verification: wallet %s is locked (global abort); "
-                   "only a refresh or recovery unlocks it",
+                   "an operator must run 'planbok wallet unlock'",
                    access->wallet_id);
+}
+
+/* The state the critical step finds and what it means. */
+static pb_status check_durable_state(pb_engine *e, const char *wallet_id)
+{
+    pb_wallet_row row;
+    pb_status st = pb_wallet_db_get(pb_node1(e)->db, wallet_id, &row);
+    if (st != PB_OK)
+        return st;
+    if (!strcmp(row.state, PB_WALLET_STATE_LOCKED))
+        return pb_fail(PB_ERR_REFUSED,
+                       "wallet %s was locked while this signature was made; P1 does not "
+                       "decrypt it",
+                       wallet_id);
+    if (!row.in_doubt)
+        return PB_OK;
+    /* Whoever set the mark died holding the critical lock: its outcome is
+     * unknown, so the wallet is treated as if that signature had failed. */
+    st = pb_wallet_db_set_lock(pb_node1(e)->db, wallet_id, PB_WALLET_LOCK_IN_DOUBT);
+    st = pb_engine_audit_result(e, "wallet.locked", wallet_id, NULL,
+                                st == PB_OK ? PB_ERR_REFUSED : st, PB_AUDIT_NODE1);
+    return st == PB_ERR_REFUSED
+               ? pb_fail(PB_ERR_REFUSED,
+                         "wallet %s is locked: a signing session died during P1's decryption; "
+                         "an operator must run 'planbok wallet unlock'",
+                         wallet_id)
+               : st;
+}
+
+/* P1's decryption of m4, one session of the wallet at a time across threads
+ * and processes. The durable state is read under the lock; the in-doubt
+ * mark is durable before P1 decrypts; the outcome (mark cleared, or the
+ * wallet locked) is durable before the lock is released and before any
+ * result leaves. A crash anywhere in between leaves the mark, which the next
+ * session turns into a lock. */
+static pb_status critical_step(sign_run *run, pb_p1_access *access, const uint8_t *m4,
+                               size_t m4_len)
+{
+    pb_wallet_lock lock;
+    pb_status st = pb_wallet_lock_take(run->e->cfg.home, run->wallet_id,
+                                       PB_WALLET_LOCK_CRITICAL, &lock);
+    if (st != PB_OK)
+        return st;
+    st = check_durable_state(run->e, run->wallet_id);
+    if (st == PB_OK)
+        st = pb_wallet_db_set_in_doubt(pb_node1(run->e)->db, run->wallet_id, 1);
+    pb_fault_point("sign.in_doubt");
+    if (st == PB_OK) {
+        uint8_t *out = NULL;
+        size_t out_len = 0;
+        atomic_fetch_add(&run->e->p1_final_steps, 1);
+        st = pb_sign_p1_step(run->a, m4, m4_len, &out, &out_len); /* m4 -> signature */
+        pb_mpc_bytes_free(out, out_len);
+        pb_fault_point("sign.after_decrypt");
+        if (st == PB_ERR_ABORTED && pb_share_p1_is_locked(run->p1)) {
+            st = persist_abort(run->e, access, run->p1);
+        } else {
+            pb_status cleared = pb_wallet_db_set_in_doubt(pb_node1(run->e)->db, run->wallet_id, 0);
+            if (st == PB_OK)
+                st = cleared;
+        }
+    }
+    pb_wallet_lock_release(&lock);
+    return st;
 }
 
 static pb_status finish(sign_run *run, pb_signature_result *out)
 {
-    pb_wallet_row row;
-    pb_status st = pb_wallet_db_get(pb_node1(run->e)->db, run->wallet_id, &row);
-    if (st != PB_OK)
-        return st;
-    if (!strcmp(row.state, PB_WALLET_STATE_LOCKED))
-        return pb_fail(PB_ERR_REFUSED, "wallet %s was locked while this signature was made; "
-                                       "it is withheld", run->wallet_id);
-    st = pb_sign_p1_signature(run->a, out->sig, &out->recovery_id);
+    pb_status st = pb_sign_p1_signature(run->a, out->sig, &out->recovery_id);
     if (st != PB_OK)
         return st;
     memcpy(out->public_key, run->pubkey, sizeof out->public_key);
@@ -151,8 +217,8 @@ pb_status pb_engine_sign(pb_engine *e, const char *wallet_id, const uint8_t dige
         st = pb_custody_mode_parse(row.mode, &mode);
     if (st == PB_OK && !strcmp(row.state, PB_WALLET_STATE_LOCKED))
         st = pb_fail(PB_ERR_REFUSED,
-                     "wallet %s is locked (global abort); only a refresh or recovery unlocks it",
-                     wallet_id);
+                     "wallet %s is locked (%s); an operator must run 'planbok wallet unlock'",
+                     wallet_id, row.lock_reason[0] ? row.lock_reason : "global abort");
     if (st == PB_OK && path && *path)
         st = pb_bip32_parse_path(path, indices, PATH_MAX_DEPTH, &n_indices);
     if (st != PB_OK)
@@ -162,13 +228,25 @@ pb_status pb_engine_sign(pb_engine *e, const char *wallet_id, const uint8_t dige
     sign_run run = {.e = e, .wallet_id = wallet_id};
     pb_p1_access access;
     pb_p1_access_init(&access, mode, wallet_id, secrets);
-    st = pb_p1_load(e, &access, &run.p1);
+    pb_wallet_lock guard;
+    uint8_t *m4 = NULL;
+    size_t m4_len = 0;
+    st = pb_wallet_lock_take(e->cfg.home, wallet_id, PB_WALLET_LOCK_SIGN, &guard);
+    if (st == PB_OK)
+        st = pb_p1_load(e, &access, &run.p1);
     if (st == PB_OK)
         st = pb_sign_p1_new(&run.a, run.p1, digest, indices, n_indices);
     if (st == PB_OK)
-        st = exchange(&run);
-    if (st == PB_ERR_ABORTED && run.p1 && pb_share_p1_is_locked(run.p1)) {
-        st = persist_abort(e, &access, run.p1);
+        st = exchange(&run, &m4, &m4_len);
+    if (st == PB_OK)
+        st = critical_step(&run, &access, m4, m4_len);
+    pb_mpc_bytes_free(m4, m4_len);
+    if (run.p1 && pb_share_p1_is_locked(run.p1)) {
+        /* A record locked before this session (the database had been edited
+         * to "active") relocks the row; a fresh abort was persisted already
+         * (or, if that write failed, its in-doubt mark stands in for it). */
+        if (!run.a)
+            st = persist_abort(e, &access, run.p1);
         (void)pb_engine_audit_result(e, "sign.abort", wallet_id, digest, st, PB_AUDIT_BOTH);
         st = pb_engine_audit_result(e, "wallet.locked", wallet_id, NULL, st, PB_AUDIT_NODE1);
     } else {
@@ -185,6 +263,7 @@ pb_status pb_engine_sign(pb_engine *e, const char *wallet_id, const uint8_t dige
     pb_share_p1_free(run.p1);
     pb_share_p2_free(run.p2);
     pb_p1_access_wipe(&access);
+    pb_wallet_lock_release(&guard);
     pthread_rwlock_unlock(&e->maintenance);
     return st;
 }

@@ -8,8 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crypto/paillier.h"
 #include "engine/config.h"
 #include "engine/engine_internal.h"
+#include "mpc/share.h"
 #include "pkcs11/softhsm_dev.h"
 #include "support/mpc_runner.h"
 
@@ -74,4 +76,33 @@ const char *pb_test_write_file(pb_test_engine *t, const char *name, const char *
     fputs(text, f);
     fclose(f);
     return path;
+}
+
+/* Corrupts node 2's c_key (Enc(x1) -> Enc(x1 + 1)), as a faulty or hostile
+ * cosigner would, so that P1's decryption yields an invalid signature. */
+void pb_test_corrupt_cosigner(pb_test_engine *t, const char *id, uint8_t **saved,
+                              size_t *saved_len)
+{
+    pb_blob_ref ref = {id, 2, PB_BLOB_SHARE};
+    cr_assert_eq(pb_keystore_get_sealed(t->e->node[1].ks, &ref, saved, saved_len), PB_OK);
+    pb_share_p2 *p2 = NULL;
+    cr_assert_eq(pb_p2_load(t->e, id, PB_BLOB_SHARE, &p2), PB_OK);
+    BIGNUM *one = BN_new(), *c1 = BN_new();
+    BN_one(one);
+    cr_assert_eq(pb_paillier_encrypt(p2->paillier, one, c1, NULL), PB_OK);
+    cr_assert_eq(pb_paillier_add(p2->paillier, p2->c_key, c1, p2->c_key), PB_OK);
+    cr_assert_eq(pb_p2_store(t->e, id, PB_BLOB_SHARE, p2), PB_OK);
+    BN_free(one);
+    BN_free(c1);
+    pb_share_p2_free(p2);
+}
+
+
+void pb_test_assert_signs(pb_test_engine *t, const char *id, const pb_secrets *s)
+{
+    uint8_t digest[32] = {0x5a};
+    pb_signature_result res;
+    cr_assert_eq(pb_engine_sign(t->e, id, digest, NULL, s, &res), PB_OK, "wallet %s: %s", id,
+                 pb_last_error());
+    mpc_check_signature(res.public_key, digest, res.sig, res.recovery_id);
 }

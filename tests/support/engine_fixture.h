@@ -20,4 +20,13 @@ void pb_test_engine_remove(pb_test_engine *t);
 /* Writes `text` into <home>/<name> and returns the path (static buffer per call slot). */
 const char *pb_test_write_file(pb_test_engine *t, const char *name, const char *text);
 
+/* Signs with the wallet and checks the signature with libsecp256k1 and OpenSSL. */
+void pb_test_assert_signs(pb_test_engine *t, const char *id, const pb_secrets *s);
+
+/* Corrupts node 2's c_key (Enc(x1) -> Enc(x1 + 1)), as a faulty or hostile
+ * cosigner would, so that every signature fails P1's verification. The
+ * sealed record as it was goes to *saved (free it) so a test can put it back. */
+void pb_test_corrupt_cosigner(pb_test_engine *t, const char *id, uint8_t **saved,
+                              size_t *saved_len);
+
 #endif

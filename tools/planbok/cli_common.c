@@ -35,6 +35,7 @@ int pb_cli_usage(const char *message)
             "  wallet create --mode standard|trustless|customer [--org-secret-file F]\n"
             "                [--pin-file F --device DIR] [--name NAME]\n"
             "  wallet list | wallet show ID | wallet refresh ID | wallet export ID\n"
+            "  wallet unlock ID [secret options]  operator's decision after a global abort\n"
             "  sign --wallet ID --digest HEX64 [--path m/44/60/0/0/7] [secret options]\n"
             "  pin change --wallet ID --device DIR --pin-file OLD --new-pin-file NEW\n"
             "  pin reset --wallet ID --device DIR --recovery-code-file F --new-pin-file NEW\n"

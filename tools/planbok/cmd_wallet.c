@@ -27,6 +27,10 @@ static void print_info(const pb_wallet_info *w)
     pb_json_string(stdout, w->xpub);
     pb_json_key(stdout, "state", &first);
     pb_json_string(stdout, w->state);
+    if (w->lock_reason[0]) {
+        pb_json_key(stdout, "lock_reason", &first);
+        pb_json_string(stdout, w->lock_reason);
+    }
     pb_json_key(stdout, "exported", &first);
     printf("%s", w->exported ? "true" : "false");
     pb_json_key(stdout, "generation", &first);
@@ -135,11 +139,16 @@ static int wallet_show(pb_cli *cli, const char *id)
     return PB_EXIT_OK;
 }
 
-/* refresh and export: ID then secret options. */
-static int wallet_with_secrets(pb_cli *cli, int argc, char **argv, int export)
+typedef enum { OP_REFRESH, OP_EXPORT, OP_UNLOCK } wallet_op;
+
+/* refresh, export and unlock: ID then secret options. */
+static int wallet_with_secrets(pb_cli *cli, int argc, char **argv, wallet_op op)
 {
+    static const char *const usage[] = {"wallet refresh ID", "wallet export ID",
+                                        "wallet unlock ID"};
+    int export = op == OP_EXPORT;
     if (argc < 1)
-        return pb_cli_usage(export ? "wallet export ID" : "wallet refresh ID");
+        return pb_cli_usage(usage[op]);
     const char *id = argv[0];
     pb_cli_secrets sec;
     memset(&sec, 0, sizeof sec);
@@ -155,7 +164,8 @@ static int wallet_with_secrets(pb_cli *cli, int argc, char **argv, int export)
     pb_status st = pb_cli_secrets_load(&sec);
     if (st == PB_OK)
         st = export ? pb_engine_export(e, id, &sec.view, priv, pub)
-                    : pb_engine_refresh(e, id, &sec.view);
+             : op == OP_UNLOCK ? pb_engine_wallet_unlock(e, id, &sec.view)
+                               : pb_engine_refresh(e, id, &sec.view);
     pb_cli_secrets_release(&sec);
     pb_wallet_info info;
     if (st == PB_OK && !export)
@@ -181,7 +191,7 @@ static int wallet_with_secrets(pb_cli *cli, int argc, char **argv, int export)
 int pb_cmd_wallet(pb_cli *cli, int argc, char **argv)
 {
     if (argc < 1)
-        return pb_cli_usage("wallet: expected create|list|show|refresh|export");
+        return pb_cli_usage("wallet: expected create|list|show|refresh|export|unlock");
     if (!strcmp(argv[0], "create"))
         return wallet_create(cli, argc - 1, argv + 1);
     if (!strcmp(argv[0], "list") && argc == 1)
@@ -189,10 +199,12 @@ int pb_cmd_wallet(pb_cli *cli, int argc, char **argv)
     if (!strcmp(argv[0], "show") && argc == 2)
         return wallet_show(cli, argv[1]);
     if (!strcmp(argv[0], "refresh"))
-        return wallet_with_secrets(cli, argc - 1, argv + 1, 0);
+        return wallet_with_secrets(cli, argc - 1, argv + 1, OP_REFRESH);
     if (!strcmp(argv[0], "export"))
-        return wallet_with_secrets(cli, argc - 1, argv + 1, 1);
-    return pb_cli_usage("wallet: expected create|list|show ID|refresh ID|export ID");
+        return wallet_with_secrets(cli, argc - 1, argv + 1, OP_EXPORT);
+    if (!strcmp(argv[0], "unlock"))
+        return wallet_with_secrets(cli, argc - 1, argv + 1, OP_UNLOCK);
+    return pb_cli_usage("wallet: expected create|list|show ID|refresh ID|export ID|unlock ID");
 }
 
 static int parse_digest(const char *hex, uint8_t out[32])
