@@ -35,6 +35,8 @@ const char *pb_blob_kind_name(pb_blob_kind kind)
     case PB_BLOB_RECOVERY: return "recovery";
     case PB_BLOB_NODE_SECRET: return "node-secret";
     case PB_BLOB_AUDIT_CHECKPOINT: return "audit-checkpoint";
+    case PB_BLOB_WALLET_ROW: return "wallet-row";
+    case PB_BLOB_WALLET_ANCHOR: return "wallet-anchor";
     }
     return NULL;
 }

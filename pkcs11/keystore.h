@@ -28,7 +28,9 @@ typedef enum pb_blob_kind {
     PB_BLOB_RECOVERY = 4,       /* P1 record under the customer's recovery code */
     PB_BLOB_NODE_SECRET = 5,    /* node-level secrets (ring-Pedersen) */
     PB_BLOB_AUDIT_CHECKPOINT = 6, /* latest signed audit checkpoint, kept outside the log */
-    PB_BLOB_KIND_MAX = 6
+    PB_BLOB_WALLET_ROW = 7,     /* seal over a wallet database row (no data kept) */
+    PB_BLOB_WALLET_ANCHOR = 8,  /* a row's version, where a copy of the database can't rewind it */
+    PB_BLOB_KIND_MAX = 8
 } pb_blob_kind;
 
 #define PB_WALLET_ID_MAX 64

@@ -13,6 +13,7 @@
 #include "common/secret.h"
 #include "engine/audit_wiring.h"
 #include "engine/wallet_lock.h"
+#include "engine/wallet_seal.h"
 
 void pb_hex_encode(char *out, const uint8_t *in, size_t n)
 {
@@ -63,6 +64,12 @@ static pb_status open_node(pb_engine *e, int number)
     if (st != PB_OK)
         return st;
     st = pb_keystore_open(&e->cfg.node[number - 1], 0, &node->ks);
+    if (st == PB_OK) {
+        /* From here every row read is checked against the token. */
+        pb_wallet_db_sealer sealer;
+        pb_wallet_sealer_for(&sealer, node->ks, number);
+        st = pb_wallet_db_set_sealer(node->db, &sealer);
+    }
     if (st == PB_OK)
         st = pb_node_audit_open(&e->cfg, number, node->ks, &node->audit);
     return st == PB_OK ? PB_OK : pb_fail_context(st, "node %d", number);
@@ -210,14 +217,17 @@ pb_status pb_engine_wallet_show(pb_engine *e, const char *wallet_id, pb_wallet_i
         snprintf(info->state, sizeof info->state, "%s", PB_WALLET_STATE_LOCKED);
         snprintf(info->lock_reason, sizeof info->lock_reason, "%s", PB_WALLET_LOCK_IN_DOUBT);
     }
-    /* The cosigner's counters and lock-out live at node 2. */
-    if (pb_wallet_db_get(pb_node2(e)->db, wallet_id, &row2) == PB_OK) {
+    /* The cosigner's counters and lock-out live at node 2; a row node 2
+     * does not have (a create cut short) is not an error here, a row that
+     * fails its seal is. */
+    st = pb_wallet_db_get(pb_node2(e)->db, wallet_id, &row2);
+    if (st == PB_OK) {
         info->pin_failures = row2.pin_failures;
         info->pin_max = row2.pin_max;
         if (strcmp(row2.state, PB_WALLET_STATE_ACTIVE) != 0)
             snprintf(info->state, sizeof info->state, "%s", row2.state);
     }
-    return PB_OK;
+    return st == PB_ERR_NOT_FOUND ? PB_OK : st;
 }
 
 pb_status pb_engine_wallet_list(pb_engine *e, pb_wallet_info **infos, size_t *n)
@@ -234,11 +244,13 @@ pb_status pb_engine_wallet_list(pb_engine *e, pb_wallet_info **infos, size_t *n)
         free(rows);
         return pb_fail(PB_ERR_NOMEM, "out of memory listing wallets");
     }
-    for (size_t i = 0; i < count; i++) {
-        if (pb_engine_wallet_show(e, rows[i].id, &out[i]) != PB_OK)
-            pb_engine_info_from_row(&out[i], &rows[i]);
-    }
+    for (size_t i = 0; i < count && st == PB_OK; i++)
+        st = pb_engine_wallet_show(e, rows[i].id, &out[i]);
     free(rows);
+    if (st != PB_OK) {
+        free(out);
+        return st;
+    }
     *infos = out;
     *n = count;
     return PB_OK;

@@ -1,16 +1,28 @@
-/* wallet_db.c - wallet metadata in SQLite (see wallet_db.h). */
+/* wallet_db.c - wallet metadata in SQLite (see wallet_db.h). Every change
+ * is a read-verify-modify-seal-write transaction: the row is checked
+ * against its seal and anchor first (so an edit is never laundered into a
+ * fresh seal), the anchor goes to the token before the commit. */
 #include "engine/wallet_db.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <sqlite3.h>
 
+#include "common/bytes.h"
 #include "common/fail.h"
+#include "common/secret.h"
+#include "engine/wallet_seal.h"
 
 struct pb_wallet_db {
+    /* One connection, shared by the engine's threads: a transaction belongs
+     * to the connection, so every use of it is one at a time. Processes
+     * exclude each other through SQLite's own locks. */
+    pthread_mutex_t mu;
     sqlite3 *db;
+    pb_wallet_db_sealer sealer; /* seal == NULL: rows are not sealed (no token) */
 };
 
 static const char schema[] =
@@ -32,12 +44,16 @@ static const char schema[] =
     " recovery_pub BLOB,"
     " seq INTEGER NOT NULL DEFAULT 0,"
     " in_doubt INTEGER NOT NULL DEFAULT 0,"
-    " lock_reason TEXT NOT NULL DEFAULT '');";
+    " lock_reason TEXT NOT NULL DEFAULT '',"
+    " version INTEGER NOT NULL DEFAULT 0,"
+    " seal BLOB);";
 
 /* Columns added after the first release, for databases made before them. */
 static const char *const added_columns[] = {
     "ALTER TABLE wallets ADD COLUMN in_doubt INTEGER NOT NULL DEFAULT 0",
     "ALTER TABLE wallets ADD COLUMN lock_reason TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE wallets ADD COLUMN version INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE wallets ADD COLUMN seal BLOB",
 };
 
 static int has_column(sqlite3 *db, const char *name)
@@ -55,7 +71,7 @@ static int has_column(sqlite3 *db, const char *name)
 
 static int upgrade_schema(sqlite3 *db)
 {
-    static const char *const names[] = {"in_doubt", "lock_reason"};
+    static const char *const names[] = {"in_doubt", "lock_reason", "version", "seal"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         if (!has_column(db, names[i]) &&
             sqlite3_exec(db, added_columns[i], NULL, NULL, NULL) != SQLITE_OK)
@@ -75,6 +91,7 @@ pb_status pb_wallet_db_open(const char *path, pb_wallet_db **out)
     pb_wallet_db *db = calloc(1, sizeof *db);
     if (!db)
         return pb_fail(PB_ERR_NOMEM, "out of memory opening the wallet database");
+    pthread_mutex_init(&db->mu, NULL);
     int rc = sqlite3_open_v2(path, &db->db,
                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                              NULL);
@@ -105,6 +122,9 @@ void pb_wallet_db_close(pb_wallet_db *db)
     if (!db)
         return;
     sqlite3_close(db->db);
+    if (db->sealer.release)
+        db->sealer.release(db->sealer.ctx);
+    pthread_mutex_destroy(&db->mu);
     free(db);
 }
 
@@ -113,61 +133,33 @@ static void bind_text(sqlite3_stmt *s, int i, const char *v)
     sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
 }
 
-static pb_status write_row(pb_wallet_db *db, const pb_wallet_row *row, int replace)
-{
-    sqlite3_stmt *s = NULL;
-    const char *sql = replace ?
-        "INSERT OR REPLACE INTO wallets(id,name,mode,public_key,xpub,state,created,exported,"
-        "generation,pin_failures,pin_max,verifier,recovery_pub,in_doubt,lock_reason,seq)"
-        " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,(SELECT IFNULL(MAX(seq),0)+1 FROM wallets))" :
-        "INSERT INTO wallets(id,name,mode,public_key,xpub,state,created,exported,generation,"
-        "pin_failures,pin_max,verifier,recovery_pub,in_doubt,lock_reason,seq)"
-        " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,(SELECT IFNULL(MAX(seq),0)+1 FROM wallets))";
-    if (sqlite3_prepare_v2(db->db, sql, -1, &s, NULL) != SQLITE_OK)
-        return db_fail(db, "insert");
-    bind_text(s, 1, row->id);
-    bind_text(s, 2, row->name);
-    bind_text(s, 3, row->mode);
-    bind_text(s, 4, row->public_key);
-    bind_text(s, 5, row->xpub);
-    bind_text(s, 6, row->state);
-    bind_text(s, 7, row->created);
-    sqlite3_bind_int(s, 8, row->exported);
-    sqlite3_bind_int64(s, 9, row->generation);
-    sqlite3_bind_int(s, 10, row->pin_failures);
-    sqlite3_bind_int(s, 11, row->pin_max);
-    if (row->has_verifier)
-        sqlite3_bind_blob(s, 12, row->verifier, 32, SQLITE_TRANSIENT);
-    if (row->has_recovery_pub)
-        sqlite3_bind_blob(s, 13, row->recovery_pub, 33, SQLITE_TRANSIENT);
-    sqlite3_bind_int(s, 14, row->in_doubt);
-    bind_text(s, 15, row->lock_reason);
-    int rc = sqlite3_step(s);
-    sqlite3_finalize(s);
-    if (rc == SQLITE_CONSTRAINT)
-        return pb_fail(PB_ERR_ARGUMENT, "a wallet with id %s already exists", row->id);
-    return rc == SQLITE_DONE ? PB_OK : db_fail(db, "insert");
-}
-
-pb_status pb_wallet_db_insert(pb_wallet_db *db, const pb_wallet_row *row)
-{
-    return write_row(db, row, 0);
-}
-
-pb_status pb_wallet_db_put(pb_wallet_db *db, const pb_wallet_row *row)
-{
-    return write_row(db, row, 1);
-}
-
 static void copy_column(sqlite3_stmt *s, int col, char *dst, size_t cap)
 {
     const unsigned char *v = sqlite3_column_text(s, col);
     snprintf(dst, cap, "%s", v ? (const char *)v : "");
 }
 
-static void read_row(sqlite3_stmt *s, pb_wallet_row *row)
+#define ROW_COLUMNS                                                                            \
+    "id,name,mode,public_key,xpub,state,created,exported,generation,pin_failures,pin_max,"      \
+    "verifier,recovery_pub,in_doubt,lock_reason,version,seal"
+
+/* A row as stored, with its seal (NULL when there is none). */
+typedef struct stored_row {
+    pb_wallet_row row;
+    uint8_t *seal;
+    size_t seal_len;
+} stored_row;
+
+static void stored_free(stored_row *r)
 {
-    memset(row, 0, sizeof *row);
+    free(r->seal);
+    r->seal = NULL;
+}
+
+static pb_status read_row(sqlite3_stmt *s, stored_row *out)
+{
+    pb_wallet_row *row = &out->row;
+    memset(out, 0, sizeof *out);
     copy_column(s, 0, row->id, sizeof row->id);
     copy_column(s, 1, row->name, sizeof row->name);
     copy_column(s, 2, row->mode, sizeof row->mode);
@@ -189,31 +181,144 @@ static void read_row(sqlite3_stmt *s, pb_wallet_row *row)
     }
     row->in_doubt = sqlite3_column_int(s, 13);
     copy_column(s, 14, row->lock_reason, sizeof row->lock_reason);
+    row->version = (uint64_t)sqlite3_column_int64(s, 15);
+    int n = sqlite3_column_bytes(s, 16);
+    if (n > 0) {
+        out->seal = malloc((size_t)n);
+        if (!out->seal)
+            return pb_fail(PB_ERR_NOMEM, "out of memory reading a wallet row");
+        memcpy(out->seal, sqlite3_column_blob(s, 16), (size_t)n);
+        out->seal_len = (size_t)n;
+    }
+    return PB_OK;
 }
 
-#define ROW_COLUMNS                                                                            \
-    "id,name,mode,public_key,xpub,state,created,exported,generation,pin_failures,pin_max,"      \
-    "verifier,recovery_pub,in_doubt,lock_reason"
-
-pb_status pb_wallet_db_get(pb_wallet_db *db, const char *id, pb_wallet_row *row)
+static pb_status select_row(pb_wallet_db *db, const char *id, stored_row *out)
 {
     sqlite3_stmt *s = NULL;
+    memset(out, 0, sizeof *out);
     if (sqlite3_prepare_v2(db->db, "SELECT " ROW_COLUMNS " FROM wallets WHERE id=?", -1, &s,
                            NULL) != SQLITE_OK)
         return db_fail(db, "select");
     bind_text(s, 1, id);
     int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW)
-        read_row(s, row);
+    pb_status st = rc == SQLITE_ROW ? read_row(s, out) : PB_OK;
     sqlite3_finalize(s);
-    if (rc == SQLITE_ROW)
-        return PB_OK;
+    if (st != PB_OK || rc == SQLITE_ROW)
+        return st;
     if (rc == SQLITE_DONE)
         return pb_fail(PB_ERR_NOT_FOUND, "no wallet %s", id);
     return db_fail(db, "select");
 }
 
-pb_status pb_wallet_db_list(pb_wallet_db *db, pb_wallet_row **rows, size_t *n)
+/* The row as read must be the row its seal holds, at the version its
+ * anchor holds (or one below: the anchor is written before the commit, so
+ * a crash in between leaves the anchor one ahead). */
+static pb_status verify(pb_wallet_db *db, stored_row *r)
+{
+    pb_wallet_db_sealer *z = &db->sealer;
+    const char *id = r->row.id;
+    if (!z->seal)
+        return PB_OK;
+    if (!r->seal)
+        return pb_fail(PB_ERR_INTEGRITY,
+                       "wallet %s: its database row has no seal (written or edited outside "
+                       "planbok)", id);
+    uint8_t *plain = NULL;
+    size_t plain_len = 0;
+    pb_wallet_row sealed;
+    pb_status st = z->open(z->ctx, id, r->seal, r->seal_len, &plain, &plain_len);
+    if (st == PB_OK)
+        st = pb_wallet_row_decode(plain, plain_len, &sealed);
+    pb_secret_free(plain, plain_len); /* the key store unseals into secret memory */
+    if (st != PB_OK)
+        return pb_fail_context(PB_ERR_INTEGRITY, "wallet %s: database row", id);
+    const char *diff = pb_wallet_row_diff(&r->row, &sealed);
+    if (diff)
+        return pb_fail(PB_ERR_INTEGRITY,
+                       "wallet %s: column '%s' of its database row was changed outside planbok",
+                       id, diff);
+    uint64_t anchored = 0;
+    st = z->anchor_get(z->ctx, id, &anchored);
+    if (st == PB_ERR_NOT_FOUND)
+        return pb_fail(PB_ERR_INTEGRITY, "wallet %s: its row has no anchor in the token", id);
+    if (st != PB_OK)
+        return st;
+    if (anchored != r->row.version && anchored != r->row.version + 1)
+        return pb_fail(PB_ERR_INTEGRITY,
+                       "wallet %s: its database row is at version %llu but the token's anchor "
+                       "is at %llu: the database (or this row) was rolled back or replaced",
+                       id, (unsigned long long)r->row.version, (unsigned long long)anchored);
+    /* The next change must land above the anchor. */
+    if (anchored > r->row.version)
+        r->row.version = anchored;
+    return PB_OK;
+}
+
+/* A missing row whose anchor exists was deleted outside planbok. */
+static pb_status missing_row(pb_wallet_db *db, const char *id)
+{
+    uint64_t v;
+    if (db->sealer.seal && db->sealer.anchor_get(db->sealer.ctx, id, &v) == PB_OK)
+        return pb_fail(PB_ERR_INTEGRITY,
+                       "wallet %s: its database row is missing but the token anchors it "
+                       "(deleted outside planbok)", id);
+    return pb_fail(PB_ERR_NOT_FOUND, "no wallet %s", id);
+}
+
+static pb_status get_locked(pb_wallet_db *db, const char *id, pb_wallet_row *row)
+{
+    stored_row r;
+    pb_status st = select_row(db, id, &r);
+    if (st == PB_ERR_NOT_FOUND)
+        return missing_row(db, id);
+    if (st == PB_OK)
+        st = verify(db, &r);
+    if (st == PB_OK)
+        *row = r.row;
+    stored_free(&r);
+    return st;
+}
+
+pb_status pb_wallet_db_get(pb_wallet_db *db, const char *id, pb_wallet_row *row)
+{
+    pthread_mutex_lock(&db->mu);
+    pb_status st = get_locked(db, id, row);
+    pthread_mutex_unlock(&db->mu);
+    return st;
+}
+
+static pb_status count_rows(pb_wallet_db *db, uint64_t *n)
+{
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(db->db, "SELECT COUNT(*) FROM wallets", -1, &s, NULL) != SQLITE_OK)
+        return db_fail(db, "count");
+    int rc = sqlite3_step(s);
+    *n = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(s, 0) : 0;
+    sqlite3_finalize(s);
+    return rc == SQLITE_ROW ? PB_OK : db_fail(db, "count");
+}
+
+/* The token counts the rows too: fewer rows than counted were deleted. */
+static pb_status check_count(pb_wallet_db *db, uint64_t have)
+{
+    uint64_t counted = 0;
+    if (!db->sealer.seal)
+        return PB_OK;
+    pb_status st = db->sealer.anchor_get(db->sealer.ctx, PB_WALLET_ROWS_MARKER, &counted);
+    if (st != PB_OK)
+        return st == PB_ERR_NOT_FOUND
+                   ? pb_fail(PB_ERR_INTEGRITY, "the token does not count this database's rows")
+                   : st;
+    if (have < counted)
+        return pb_fail(PB_ERR_INTEGRITY,
+                       "the wallet database holds %llu rows but the token counts %llu: rows were "
+                       "deleted or the database replaced outside planbok",
+                       (unsigned long long)have, (unsigned long long)counted);
+    return PB_OK;
+}
+
+static pb_status list_locked(pb_wallet_db *db, pb_wallet_row **rows, size_t *n)
 {
     *rows = NULL;
     *n = 0;
@@ -223,134 +328,358 @@ pb_status pb_wallet_db_list(pb_wallet_db *db, pb_wallet_row **rows, size_t *n)
         return db_fail(db, "list");
     size_t cap = 0;
     int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    pb_status st = PB_OK;
+    while (st == PB_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
         if (*n == cap) {
             cap = cap ? cap * 2 : 16;
             pb_wallet_row *grown = realloc(*rows, cap * sizeof **rows);
             if (!grown) {
-                sqlite3_finalize(s);
-                free(*rows);
-                *rows = NULL;
-                *n = 0;
-                return pb_fail(PB_ERR_NOMEM, "out of memory listing wallets");
+                st = pb_fail(PB_ERR_NOMEM, "out of memory listing wallets");
+                break;
             }
             *rows = grown;
         }
-        read_row(s, &(*rows)[(*n)++]);
+        stored_row r;
+        st = read_row(s, &r);
+        if (st == PB_OK)
+            st = verify(db, &r);
+        if (st == PB_OK)
+            (*rows)[(*n)++] = r.row;
+        stored_free(&r);
     }
     sqlite3_finalize(s);
-    return rc == SQLITE_DONE ? PB_OK : db_fail(db, "list");
+    if (st == PB_OK && rc != SQLITE_DONE)
+        st = db_fail(db, "list");
+    if (st == PB_OK)
+        st = check_count(db, *n);
+    if (st != PB_OK) {
+        free(*rows);
+        *rows = NULL;
+        *n = 0;
+    }
+    return st;
 }
 
-/* Runs an UPDATE/DELETE with the wallet id as the last parameter. */
-static pb_status exec_for_wallet(pb_wallet_db *db, const char *sql, const char *text_arg,
-                                 const char *id, const char *what)
+pb_status pb_wallet_db_list(pb_wallet_db *db, pb_wallet_row **rows, size_t *n)
 {
+    pthread_mutex_lock(&db->mu);
+    pb_status st = list_locked(db, rows, n);
+    pthread_mutex_unlock(&db->mu);
+    return st;
+}
+
+/* --- writing ------------------------------------------------------------------ */
+
+static pb_status exec_sql(pb_wallet_db *db, const char *sql)
+{
+    return sqlite3_exec(db->db, sql, NULL, NULL, NULL) == SQLITE_OK ? PB_OK : db_fail(db, sql);
+}
+
+/* BEGIN IMMEDIATE: the write lock from the first read, so the row verified
+ * is the row changed. */
+static pb_status begin(pb_wallet_db *db) { return exec_sql(db, "BEGIN IMMEDIATE"); }
+
+static pb_status end(pb_wallet_db *db, pb_status st)
+{
+    if (st == PB_OK)
+        return exec_sql(db, "COMMIT");
+    sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
+    return st;
+}
+
+/* Seals the row at version + 1, anchors it, and writes every column. */
+static pb_status store(pb_wallet_db *db, pb_wallet_row *row, int replace)
+{
+    uint8_t *bytes = NULL, *seal = NULL;
+    size_t len = 0, seal_len = 0;
+    pb_status st = PB_OK;
+    row->version++;
+    pb_wallet_db_sealer *z = &db->sealer;
+    if (z->seal) {
+        st = pb_wallet_row_encode(row, &bytes, &len);
+        if (st == PB_OK)
+            st = z->seal(z->ctx, row->id, bytes, len, &seal, &seal_len);
+        if (st == PB_OK)
+            st = z->anchor_put(z->ctx, row->id, row->version);
+    }
     sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(db->db, sql, -1, &s, NULL) != SQLITE_OK)
-        return db_fail(db, what);
-    int i = 1;
-    if (text_arg)
-        bind_text(s, i++, text_arg);
-    bind_text(s, i, id);
-    int rc = sqlite3_step(s);
+    const char *sql = replace ?
+        "INSERT OR REPLACE INTO wallets(id,name,mode,public_key,xpub,state,created,exported,"
+        "generation,pin_failures,pin_max,verifier,recovery_pub,in_doubt,lock_reason,version,seal,"
+        "seq) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
+        "IFNULL((SELECT seq FROM wallets WHERE id=?1),(SELECT IFNULL(MAX(seq),0)+1 FROM wallets)))" :
+        "INSERT INTO wallets(id,name,mode,public_key,xpub,state,created,exported,generation,"
+        "pin_failures,pin_max,verifier,recovery_pub,in_doubt,lock_reason,version,seal,seq)"
+        " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,(SELECT IFNULL(MAX(seq),0)+1 FROM wallets))";
+    if (st == PB_OK && sqlite3_prepare_v2(db->db, sql, -1, &s, NULL) != SQLITE_OK)
+        st = db_fail(db, "write");
+    if (st == PB_OK) {
+        bind_text(s, 1, row->id);
+        bind_text(s, 2, row->name);
+        bind_text(s, 3, row->mode);
+        bind_text(s, 4, row->public_key);
+        bind_text(s, 5, row->xpub);
+        bind_text(s, 6, row->state);
+        bind_text(s, 7, row->created);
+        sqlite3_bind_int(s, 8, row->exported);
+        sqlite3_bind_int64(s, 9, row->generation);
+        sqlite3_bind_int(s, 10, row->pin_failures);
+        sqlite3_bind_int(s, 11, row->pin_max);
+        if (row->has_verifier)
+            sqlite3_bind_blob(s, 12, row->verifier, 32, SQLITE_TRANSIENT);
+        if (row->has_recovery_pub)
+            sqlite3_bind_blob(s, 13, row->recovery_pub, 33, SQLITE_TRANSIENT);
+        sqlite3_bind_int(s, 14, row->in_doubt);
+        bind_text(s, 15, row->lock_reason);
+        sqlite3_bind_int64(s, 16, (sqlite3_int64)row->version);
+        if (seal)
+            sqlite3_bind_blob(s, 17, seal, (int)seal_len, SQLITE_TRANSIENT);
+        int rc = sqlite3_step(s);
+        if (rc == SQLITE_CONSTRAINT)
+            st = pb_fail(PB_ERR_ARGUMENT, "a wallet with id %s already exists", row->id);
+        else if (rc != SQLITE_DONE)
+            st = db_fail(db, "write");
+    }
     sqlite3_finalize(s);
-    if (rc != SQLITE_DONE)
-        return db_fail(db, what);
-    if (sqlite3_changes(db->db) == 0)
-        return pb_fail(PB_ERR_NOT_FOUND, "no wallet %s", id);
-    return PB_OK;
+    pb_bytes_free(bytes, len);
+    free(seal);
+    return st;
 }
 
-pb_status pb_wallet_db_delete(pb_wallet_db *db, const char *id)
+/* After rows were added: the token's count follows (a crash before this
+ * leaves more rows than counted, which is harmless: each row is sealed). */
+static pb_status recount(pb_wallet_db *db)
 {
-    return exec_for_wallet(db, "DELETE FROM wallets WHERE id=?", NULL, id, "delete");
+    uint64_t n = 0;
+    if (!db->sealer.seal)
+        return PB_OK;
+    pb_status st = count_rows(db, &n);
+    return st == PB_OK ? db->sealer.anchor_put(db->sealer.ctx, PB_WALLET_ROWS_MARKER, n) : st;
+}
+
+static pb_status insert_locked(pb_wallet_db *db, const pb_wallet_row *given, int replace)
+{
+    pb_wallet_row row = *given;
+    uint64_t anchored = 0;
+    /* A replaced row (restore) continues above whatever the token anchored. */
+    row.version = 0;
+    if (db->sealer.seal &&
+        db->sealer.anchor_get(db->sealer.ctx, row.id, &anchored) == PB_OK)
+        row.version = anchored;
+    pb_status st = begin(db);
+    if (st != PB_OK)
+        return st;
+    st = end(db, store(db, &row, replace));
+    return st == PB_OK ? recount(db) : st;
+}
+
+static pb_status insert(pb_wallet_db *db, const pb_wallet_row *row, int replace)
+{
+    pthread_mutex_lock(&db->mu);
+    pb_status st = insert_locked(db, row, replace);
+    pthread_mutex_unlock(&db->mu);
+    return st;
+}
+
+pb_status pb_wallet_db_insert(pb_wallet_db *db, const pb_wallet_row *row)
+{
+    return insert(db, row, 0);
+}
+
+pb_status pb_wallet_db_put(pb_wallet_db *db, const pb_wallet_row *row)
+{
+    return insert(db, row, 1);
+}
+
+typedef pb_status (*row_change)(pb_wallet_row *row, const void *arg);
+
+/* Read, verify, change, seal and write one row in one transaction. */
+static pb_status change_locked(pb_wallet_db *db, const char *id, row_change fn,
+                               const void *arg, pb_wallet_row *after)
+{
+    pb_status st = begin(db);
+    if (st != PB_OK)
+        return st;
+    stored_row r;
+    st = select_row(db, id, &r);
+    if (st == PB_ERR_NOT_FOUND)
+        st = missing_row(db, id);
+    else if (st == PB_OK)
+        st = verify(db, &r);
+    if (st == PB_OK)
+        st = fn(&r.row, arg);
+    if (st == PB_OK)
+        st = store(db, &r.row, 1);
+    st = end(db, st);
+    if (st == PB_OK && after)
+        *after = r.row;
+    stored_free(&r);
+    return st;
+}
+
+static pb_status change(pb_wallet_db *db, const char *id, row_change fn, const void *arg,
+                        pb_wallet_row *after)
+{
+    pthread_mutex_lock(&db->mu);
+    pb_status st = change_locked(db, id, fn, arg, after);
+    pthread_mutex_unlock(&db->mu);
+    return st;
+}
+
+static pb_status set_state_fn(pb_wallet_row *row, const void *arg)
+{
+    snprintf(row->state, sizeof row->state, "%s", (const char *)arg);
+    return PB_OK;
 }
 
 pb_status pb_wallet_db_set_state(pb_wallet_db *db, const char *id, const char *state)
 {
-    return exec_for_wallet(db, "UPDATE wallets SET state=? WHERE id=?", state, id, "set state");
+    return change(db, id, set_state_fn, state, NULL);
+}
+
+static pb_status set_exported_fn(pb_wallet_row *row, const void *arg)
+{
+    (void)arg;
+    row->exported = 1;
+    return PB_OK;
 }
 
 pb_status pb_wallet_db_set_exported(pb_wallet_db *db, const char *id)
 {
-    return exec_for_wallet(db, "UPDATE wallets SET exported=1 WHERE id=?", NULL, id,
-                           "set exported");
+    return change(db, id, set_exported_fn, NULL, NULL);
+}
+
+static pb_status set_generation_fn(pb_wallet_row *row, const void *arg)
+{
+    row->generation = *(const uint32_t *)arg;
+    return PB_OK;
 }
 
 pb_status pb_wallet_db_set_generation(pb_wallet_db *db, const char *id, uint32_t generation)
 {
-    char gen[16];
-    snprintf(gen, sizeof gen, "%u", generation);
-    return exec_for_wallet(db, "UPDATE wallets SET generation=CAST(? AS INTEGER) WHERE id=?", gen,
-                           id, "set generation");
+    return change(db, id, set_generation_fn, &generation, NULL);
+}
+
+static pb_status pin_failure_fn(pb_wallet_row *row, const void *arg)
+{
+    (void)arg;
+    row->pin_failures++;
+    if (row->pin_failures >= row->pin_max)
+        snprintf(row->state, sizeof row->state, "%s", PB_WALLET_STATE_LOCKED_OUT);
+    return PB_OK;
 }
 
 pb_status pb_wallet_db_pin_failure(pb_wallet_db *db, const char *id, int *failures,
                                    int *locked_out)
 {
-    /* One statement: the increment and the lock-out decision cannot interleave. */
-    sqlite3_stmt *s = NULL;
-    const char *sql = "UPDATE wallets SET pin_failures=pin_failures+1,"
-                      " state=CASE WHEN pin_failures+1>=pin_max THEN 'locked_out' ELSE state END"
-                      " WHERE id=? RETURNING pin_failures, state";
-    if (sqlite3_prepare_v2(db->db, sql, -1, &s, NULL) != SQLITE_OK)
-        return db_fail(db, "count PIN failure");
-    bind_text(s, 1, id);
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW) {
-        *failures = sqlite3_column_int(s, 0);
-        const unsigned char *state = sqlite3_column_text(s, 1);
-        *locked_out = state && strcmp((const char *)state, PB_WALLET_STATE_LOCKED_OUT) == 0;
-        rc = sqlite3_step(s);
+    /* One transaction: the increment and the lock-out decision cannot interleave. */
+    pb_wallet_row after;
+    pb_status st = change(db, id, pin_failure_fn, NULL, &after);
+    if (st == PB_OK) {
+        *failures = after.pin_failures;
+        *locked_out = strcmp(after.state, PB_WALLET_STATE_LOCKED_OUT) == 0;
     }
-    sqlite3_finalize(s);
-    if (rc != SQLITE_DONE)
-        return db_fail(db, "count PIN failure");
+    return st;
+}
+
+static pb_status pin_success_fn(pb_wallet_row *row, const void *arg)
+{
+    (void)arg;
+    row->pin_failures = 0;
     return PB_OK;
 }
 
 pb_status pb_wallet_db_pin_success(pb_wallet_db *db, const char *id)
 {
-    return exec_for_wallet(db, "UPDATE wallets SET pin_failures=0 WHERE id=?", NULL, id,
-                           "reset PIN failures");
+    return change(db, id, pin_success_fn, NULL, NULL);
+}
+
+static pb_status set_verifier_fn(pb_wallet_row *row, const void *arg)
+{
+    memcpy(row->verifier, arg, sizeof row->verifier);
+    row->has_verifier = 1;
+    row->pin_failures = 0;
+    snprintf(row->state, sizeof row->state, "%s", PB_WALLET_STATE_ACTIVE);
+    return PB_OK;
 }
 
 pb_status pb_wallet_db_set_pin_verifier(pb_wallet_db *db, const char *id,
                                         const uint8_t verifier[32])
 {
-    sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(db->db,
-                           "UPDATE wallets SET verifier=?, pin_failures=0, state='active'"
-                           " WHERE id=?",
-                           -1, &s, NULL) != SQLITE_OK)
-        return db_fail(db, "set verifier");
-    sqlite3_bind_blob(s, 1, verifier, 32, SQLITE_TRANSIENT);
-    bind_text(s, 2, id);
-    int rc = sqlite3_step(s);
-    sqlite3_finalize(s);
-    if (rc != SQLITE_DONE)
-        return db_fail(db, "set verifier");
-    return sqlite3_changes(db->db) ? PB_OK : pb_fail(PB_ERR_NOT_FOUND, "no wallet %s", id);
+    return change(db, id, set_verifier_fn, verifier, NULL);
+}
+
+static pb_status set_in_doubt_fn(pb_wallet_row *row, const void *arg)
+{
+    row->in_doubt = *(const int *)arg;
+    return PB_OK;
 }
 
 pb_status pb_wallet_db_set_in_doubt(pb_wallet_db *db, const char *id, int in_doubt)
 {
-    return exec_for_wallet(db, in_doubt ? "UPDATE wallets SET in_doubt=1 WHERE id=?"
-                                        : "UPDATE wallets SET in_doubt=0 WHERE id=?",
-                           NULL, id, "mark the signing step");
+    return change(db, id, set_in_doubt_fn, &in_doubt, NULL);
+}
+
+static pb_status set_lock_fn(pb_wallet_row *row, const void *arg)
+{
+    /* The lock and the end of the in-doubt mark land together. */
+    const char *reason = arg;
+    snprintf(row->state, sizeof row->state, "%s",
+             reason ? PB_WALLET_STATE_LOCKED : PB_WALLET_STATE_ACTIVE);
+    snprintf(row->lock_reason, sizeof row->lock_reason, "%s", reason ? reason : "");
+    row->in_doubt = 0;
+    return PB_OK;
 }
 
 pb_status pb_wallet_db_set_lock(pb_wallet_db *db, const char *id, const char *reason)
 {
-    /* One statement: the lock and the end of the in-doubt mark land together. */
-    if (reason)
-        return exec_for_wallet(db,
-                               "UPDATE wallets SET state='locked', lock_reason=?, in_doubt=0"
-                               " WHERE id=?",
-                               reason, id, "lock");
-    return exec_for_wallet(db,
-                           "UPDATE wallets SET state='active', lock_reason='', in_doubt=0"
-                           " WHERE id=?",
-                           NULL, id, "unlock");
+    return change(db, id, set_lock_fn, reason, NULL);
+}
+
+/* --- sealing rows written before seals existed -------------------------------- */
+
+static pb_status seal_legacy_rows(pb_wallet_db *db)
+{
+    pb_wallet_row *rows = NULL;
+    size_t n = 0;
+    pb_wallet_db_sealer saved = db->sealer;
+    /* List without verification (they have no seals yet), then seal each. */
+    db->sealer.seal = NULL;
+    pb_status st = list_locked(db, &rows, &n);
+    db->sealer = saved;
+    for (size_t i = 0; st == PB_OK && i < n; i++) {
+        rows[i].version = 0;
+        st = store(db, &rows[i], 1);
+    }
+    free(rows);
+    return st == PB_OK ? recount(db) : st;
+}
+
+static pb_status set_sealer_locked(pb_wallet_db *db, const pb_wallet_db_sealer *sealer)
+{
+    if (db->sealer.release)
+        db->sealer.release(db->sealer.ctx);
+    db->sealer = *sealer;
+    if (!sealer->seal)
+        return pb_fail(PB_ERR_NOMEM, "out of memory setting up the row seals");
+    uint64_t counted;
+    pb_status st = sealer->anchor_get(sealer->ctx, PB_WALLET_ROWS_MARKER, &counted);
+    if (st != PB_ERR_NOT_FOUND)
+        return st;
+    /* First use with a token: every row there is gets its seal, once. */
+    if (sqlite3_db_readonly(db->db, "main") == 1)
+        return pb_fail(PB_ERR_STORAGE, "the wallet database's rows are not sealed yet and it is "
+                                       "read-only; open it once read-write");
+    st = begin(db);
+    if (st == PB_OK)
+        st = end(db, seal_legacy_rows(db));
+    return st;
+}
+
+pb_status pb_wallet_db_set_sealer(pb_wallet_db *db, const pb_wallet_db_sealer *sealer)
+{
+    pthread_mutex_lock(&db->mu);
+    pb_status st = set_sealer_locked(db, sealer);
+    pthread_mutex_unlock(&db->mu);
+    return st;
 }

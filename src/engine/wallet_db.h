@@ -42,10 +42,32 @@ typedef struct pb_wallet_row {
     uint8_t recovery_pub[33];
     int in_doubt;         /* node 1: a P1 decryption was under way (see wallet_sign.c) */
     char lock_reason[16]; /* "" | "abort" | "in_doubt" while state is locked */
+    uint64_t version;     /* +1 per change; anchored in the token (wallet_seal.h) */
 } pb_wallet_row;
+
+/* How rows are sealed and anchored (the engine passes its node's token; see
+ * wallet_seal.h). seal/open turn the canonical row bytes into a seal and
+ * back; anchor_get returns PB_ERR_NOT_FOUND when the id has no anchor. */
+typedef struct pb_wallet_db_sealer {
+    void *ctx;
+    pb_status (*seal)(void *ctx, const char *id, const uint8_t *row, size_t len, uint8_t **out,
+                      size_t *out_len);
+    pb_status (*open)(void *ctx, const char *id, const uint8_t *sealed, size_t len,
+                      uint8_t **row, size_t *row_len);
+    pb_status (*anchor_get)(void *ctx, const char *id, uint64_t *version);
+    pb_status (*anchor_put)(void *ctx, const char *id, uint64_t version);
+    void (*release)(void *ctx);
+} pb_wallet_db_sealer;
 
 pb_status pb_wallet_db_open(const char *path, pb_wallet_db **out);
 void pb_wallet_db_close(pb_wallet_db *db);
+
+/* From here on every row read is checked against its seal and anchor
+ * (PB_ERR_INTEGRITY on any difference) and every write seals and anchors.
+ * Rows written before seals existed are sealed once, here, the first time;
+ * after that an unsealed row is an integrity failure. The database owns
+ * the sealer's context from this call on. */
+pb_status pb_wallet_db_set_sealer(pb_wallet_db *db, const pb_wallet_db_sealer *sealer);
 
 pb_status pb_wallet_db_insert(pb_wallet_db *db, const pb_wallet_row *row);
 /* PB_ERR_NOT_FOUND if absent. */
@@ -54,7 +76,6 @@ pb_status pb_wallet_db_get(pb_wallet_db *db, const char *id, pb_wallet_row *row)
 pb_status pb_wallet_db_list(pb_wallet_db *db, pb_wallet_row **rows, size_t *n);
 /* Insert, or replace the row with the same id (restore). */
 pb_status pb_wallet_db_put(pb_wallet_db *db, const pb_wallet_row *row);
-pb_status pb_wallet_db_delete(pb_wallet_db *db, const char *id);
 
 pb_status pb_wallet_db_set_state(pb_wallet_db *db, const char *id, const char *state);
 pb_status pb_wallet_db_set_exported(pb_wallet_db *db, const char *id);

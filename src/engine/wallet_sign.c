@@ -13,6 +13,7 @@
 #include "common/fault.h"
 #include "crypto/ec.h"
 #include "engine/engine_internal.h"
+#include "engine/storage_space.h"
 #include "engine/wallet_lock.h"
 
 #define PATH_MAX_DEPTH 32
@@ -28,11 +29,19 @@ typedef struct sign_run {
     uint8_t pubkey[PB_MPC_PUBKEY_BYTES];
 } sign_run;
 
-/* Node 2 picks the record generation P1 named in m1 (old or pending). */
+/* Node 2 checks its own row (sealed, anchored: never node 1's word for the
+ * wallet's state), then picks the record generation P1 named in m1 (old
+ * or pending). */
 static pb_status p2_pick_record(sign_run *run, const uint8_t *m1, size_t m1_len)
 {
     uint8_t want[PB_MPC_SHARE_ID_BYTES], have[PB_MPC_SHARE_ID_BYTES];
-    pb_status st = pb_sign_message_share_id(m1, m1_len, want);
+    pb_wallet_row row2;
+    pb_status st = pb_wallet_db_get(pb_node2(run->e)->db, run->wallet_id, &row2);
+    if (st == PB_OK && strcmp(row2.state, PB_WALLET_STATE_ACTIVE) != 0)
+        st = pb_fail(PB_ERR_REFUSED, "node 2 refuses wallet %s: it is %s", run->wallet_id,
+                     row2.state);
+    if (st == PB_OK)
+        st = pb_sign_message_share_id(m1, m1_len, want);
     if (st != PB_OK)
         return st;
     st = pb_p2_load(run->e, run->wallet_id, PB_BLOB_SHARE, &run->p2);
@@ -221,6 +230,8 @@ pb_status pb_engine_sign(pb_engine *e, const char *wallet_id, const uint8_t dige
                      wallet_id, row.lock_reason[0] ? row.lock_reason : "global abort");
     if (st == PB_OK && path && *path)
         st = pb_bip32_parse_path(path, indices, PATH_MAX_DEPTH, &n_indices);
+    if (st == PB_OK)
+        st = pb_storage_check(&e->cfg);
     if (st != PB_OK)
         return pb_engine_audit_result(e, "sign.complete", wallet_id, digest, st, PB_AUDIT_NODE1);
 
