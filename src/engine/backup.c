@@ -20,6 +20,7 @@
 #include "common/secret.h"
 #include "custody/backup.h"
 #include "engine/engine_internal.h"
+#include "engine/storage_space.h"
 
 #define BUNDLE_VERSION 1
 static const uint8_t bundle_magic[4] = {'P', 'B', 'B', 'K'};
@@ -146,6 +147,9 @@ pb_status pb_engine_backup(pb_engine *e, int node, const char *public_key_pem,
     *records = 0;
     if (node != 1 && node != 2)
         return pb_fail(PB_ERR_ARGUMENT, "node must be 1 or 2");
+    pb_status space = pb_storage_check(&e->cfg);
+    if (space != PB_OK)
+        return space;
     pb_writer w;
     pb_writer_init(&w);
     uint8_t *bundle = NULL, *sealed = NULL;
@@ -243,7 +247,9 @@ pb_status pb_engine_restore(pb_engine *e, int node, const char *private_key_pem,
         return pb_fail(PB_ERR_ARGUMENT, "node must be 1 or 2");
     uint8_t *sealed = NULL, *bundle = NULL;
     size_t sealed_len = 0, bundle_len = 0;
-    pb_status st = read_file(in_path, &sealed, &sealed_len);
+    pb_status st = pb_storage_check(&e->cfg);
+    if (st == PB_OK)
+        st = read_file(in_path, &sealed, &sealed_len);
     if (st == PB_OK)
         st = pb_backup_open(private_key_pem, sealed, sealed_len, &bundle, &bundle_len);
     free(sealed);

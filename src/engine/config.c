@@ -26,6 +26,7 @@ void pb_config_dev_defaults(pb_config *cfg, const char *home)
     snprintf(cfg->home, sizeof cfg->home, "%s", home);
     cfg->paillier_bits = 3072;
     cfg->dev_softhsm = 1;
+    cfg->min_free_mb = 16;
     char softhsm[600];
     pb_config_softhsm_dir(cfg, softhsm, sizeof softhsm);
     for (int i = 0; i < PB_NODES; i++) {
@@ -122,6 +123,11 @@ static int set_top_key(pb_config *cfg, const char *key, const char *value)
         cfg->paillier_bits = (int)v;
         return 0;
     }
+    if (!strcmp(key, "min_free_mb")) {
+        if (parse_int(value, 0, 1 << 20, &v)) return -1;
+        cfg->min_free_mb = (int)v;
+        return 0;
+    }
     if (!strcmp(key, "dev_softhsm")) {
         if (!strcmp(value, "true")) cfg->dev_softhsm = 1;
         else if (!strcmp(value, "false")) cfg->dev_softhsm = 0;
@@ -210,6 +216,7 @@ pb_status pb_config_write(const char *path, const pb_config *cfg)
                "# PINs are read from pin_file or pin_env when a node logs in.\n");
     fprintf(f, "paillier_bits = %d\n", cfg->paillier_bits);
     fprintf(f, "dev_softhsm = %s\n", cfg->dev_softhsm ? "true" : "false");
+    fprintf(f, "min_free_mb = %d\n", cfg->min_free_mb);
     for (int i = 0; i < PB_NODES; i++)
         write_node(f, i + 1, &cfg->node[i]);
     int ok = fflush(f) == 0 && fsync(fileno(f)) == 0;

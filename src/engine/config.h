@@ -7,6 +7,7 @@
  *
  *   paillier_bits = 3072
  *   dev_softhsm = true            # init provisions SoftHSM tokens itself
+ *   min_free_mb = 16              # below this, state-changing commands refuse
  *   [node1]
  *   module = /usr/lib/softhsm/libsofthsm2.so   # or a p11-kit module name
  *   token_label = planbok-node1                # or token_uri = pkcs11:token=...
@@ -26,6 +27,7 @@ typedef struct pb_config {
     char home[512];
     int paillier_bits;
     int dev_softhsm;
+    int min_free_mb; /* refuse to change state with less free space (storage_space.h) */
     pb_hsm_config node[PB_NODES]; /* node[0] is node 1 (P1), node[1] node 2 (P2) */
 } pb_config;
 

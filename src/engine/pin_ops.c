@@ -18,6 +18,7 @@
 #include "custody/recovery_code.h"
 #include "custody/recovery_seal.h"
 #include "engine/engine_internal.h"
+#include "engine/storage_space.h"
 #include "engine/wallet_lock.h"
 
 static pb_status customer_row(pb_engine *e, const char *wallet_id, pb_wallet_row *row)
@@ -91,6 +92,8 @@ pb_status pb_engine_pin_change(pb_engine *e, const char *wallet_id, const char *
 {
     pb_wallet_row row;
     pb_status st = customer_row(e, wallet_id, &row);
+    if (st == PB_OK)
+        st = pb_storage_check(&e->cfg);
     if (st != PB_OK)
         return st;
     pthread_rwlock_rdlock(&e->maintenance);
@@ -118,6 +121,8 @@ pb_status pb_engine_pin_reset(pb_engine *e, const char *wallet_id, const char *d
 {
     pb_wallet_row row;
     pb_status st = customer_row(e, wallet_id, &row);
+    if (st == PB_OK)
+        st = pb_storage_check(&e->cfg);
     if (st != PB_OK)
         return st;
     pb_scalar priv;

@@ -15,6 +15,7 @@
 #include "custody/recovery_code.h"
 #include "custody/recovery_seal.h"
 #include "engine/engine_internal.h"
+#include "engine/storage_space.h"
 
 static pb_status new_wallet_id(char id[PB_ENGINE_ID_SIZE])
 {
@@ -95,6 +96,8 @@ pb_status pb_engine_wallet_create(pb_engine *e, const char *mode_name, const cha
         st = check_secrets(mode, secrets);
     if (st == PB_OK && name && strlen(name) > 64)
         st = pb_fail(PB_ERR_ARGUMENT, "wallet name longer than 64 characters");
+    if (st == PB_OK)
+        st = pb_storage_check(&e->cfg);
     if (st == PB_OK)
         st = new_wallet_id(id);
     if (st != PB_OK)

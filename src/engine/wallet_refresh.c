@@ -8,6 +8,7 @@
 #include "common/fail.h"
 #include "common/fault.h"
 #include "engine/engine_internal.h"
+#include "engine/storage_space.h"
 #include "engine/wallet_lock.h"
 
 pb_status pb_p2_load_matching(pb_engine *e, const char *wallet_id, const pb_share_p1 *p1,
@@ -102,7 +103,9 @@ static pb_status refresh_locked(pb_engine *e, const char *wallet_id, pb_custody_
 static pb_status begin_maintenance(pb_engine *e, const char *wallet_id, pb_wallet_lock *lock,
                                    pb_wallet_row *row, pb_custody_mode *mode)
 {
-    pb_status st = pb_wallet_db_get(pb_node1(e)->db, wallet_id, row);
+    pb_status st = pb_storage_check(&e->cfg);
+    if (st == PB_OK)
+        st = pb_wallet_db_get(pb_node1(e)->db, wallet_id, row);
     if (st == PB_OK)
         st = pb_wallet_lock_take(e->cfg.home, wallet_id, PB_WALLET_LOCK_MAINTAIN, lock);
     if (st == PB_OK)
