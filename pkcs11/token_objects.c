@@ -3,7 +3,9 @@
  * Each blob is a private data object (application "planbok", label
  * "<wallet>/p<role>/<kind>", CKA_OBJECT_ID = the store sequence number as
  * the DER OID 2.25.<seq>, since data objects have no CKA_ID). A put
- * creates the new object before destroying the old one, so a crash in
+ * creates the new object, reads it back and compares it, and only then
+ * destroys the old one (a module out of space may claim an object it did
+ * not keep; the old one then stays), so a crash in
  * between leaves two objects with one label; the scan at start-up keeps the
  * higher sequence number and destroys the other. Handles are cached so a
  * lookup never scans the token. The blob is already sealed: nothing here is
@@ -159,6 +161,27 @@ static CK_RV destroy_op(pb_keystore *ks, CK_SESSION_HANDLE session, void *ctx)
     return ks->mod.fn->C_DestroyObject(session, job->handle);
 }
 
+/* Reads CKA_VALUE of job->handle into job->value (malloc'd). */
+static CK_RV read_handle_op(pb_keystore *ks, CK_SESSION_HANDLE session, void *ctx)
+{
+    handle_job *job = ctx;
+    free(job->value);
+    job->value = NULL;
+    CK_ATTRIBUTE attr = {CKA_VALUE, NULL, 0};
+    CK_RV rv = ks->mod.fn->C_GetAttributeValue(session, job->handle, &attr, 1);
+    if (rv != CKR_OK)
+        return rv;
+    if (attr.ulValueLen == (CK_ULONG)-1 || attr.ulValueLen > 2 * PB_SEALED_PLAINTEXT_MAX)
+        return CKR_ATTRIBUTE_VALUE_INVALID;
+    job->value = malloc(attr.ulValueLen ? attr.ulValueLen : 1);
+    if (!job->value)
+        return CKR_HOST_MEMORY;
+    attr.pValue = job->value;
+    rv = ks->mod.fn->C_GetAttributeValue(session, job->handle, &attr, 1);
+    job->len = attr.ulValueLen;
+    return rv;
+}
+
 pb_status pb_token_blob_put(pb_keystore *ks, const pb_blob_ref *ref, const uint8_t *blob,
                             size_t len)
 {
@@ -171,6 +194,20 @@ pb_status pb_token_blob_put(pb_keystore *ks, const pb_blob_ref *ref, const uint8
     pb_status st = pb_ks_run(ks, create_op, &job, NULL);
     if (st != PB_OK)
         return pb_fail_context(st, "storing sealed blob '%s' in the token", label);
+    /* Write, read back, compare, and only then let the old object go: a
+     * module that ran out of space may report success for an object it did
+     * not keep. */
+    handle_job check = {.handle = job.created};
+    st = pb_ks_run(ks, read_handle_op, &check, NULL);
+    if (st != PB_OK || check.len != len || memcmp(check.value, blob, len) != 0) {
+        handle_job del = {.handle = job.created};
+        (void)pb_ks_run(ks, destroy_op, &del, NULL);
+        free(check.value);
+        return pb_fail(PB_ERR_STORAGE,
+                       "the token did not keep sealed blob '%s' (storage full?); the previous "
+                       "one is kept", label);
+    }
+    free(check.value);
 
     unsigned long old = 0;
     pthread_rwlock_wrlock(&ks->lock);
@@ -195,21 +232,7 @@ static CK_RV read_value_op(pb_keystore *ks, CK_SESSION_HANDLE session, void *ctx
     pthread_rwlock_unlock(&ks->lock);
     if (job->handle == CK_INVALID_HANDLE)
         return CKR_OK; /* absent; reported by the caller */
-    free(job->value);
-    job->value = NULL;
-    CK_ATTRIBUTE attr = {CKA_VALUE, NULL, 0};
-    CK_RV rv = ks->mod.fn->C_GetAttributeValue(session, job->handle, &attr, 1);
-    if (rv != CKR_OK)
-        return rv;
-    if (attr.ulValueLen == (CK_ULONG)-1 || attr.ulValueLen > 2 * PB_SEALED_PLAINTEXT_MAX)
-        return CKR_ATTRIBUTE_VALUE_INVALID;
-    job->value = malloc(attr.ulValueLen ? attr.ulValueLen : 1);
-    if (!job->value)
-        return CKR_HOST_MEMORY;
-    attr.pValue = job->value;
-    rv = ks->mod.fn->C_GetAttributeValue(session, job->handle, &attr, 1);
-    job->len = attr.ulValueLen;
-    return rv;
+    return read_handle_op(ks, session, ctx);
 }
 
 pb_status pb_token_blob_get(pb_keystore *ks, const pb_blob_ref *ref, uint8_t **blob,

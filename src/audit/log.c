@@ -109,7 +109,8 @@ static pb_status write_all(int fd, const char *p, size_t n)
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0)
-            return pb_fail(PB_ERR_STORAGE, "writing the audit log: %s",
+            return pb_fail(PB_ERR_STORAGE, "writing the audit log: %s%s",
+                           w < 0 && (errno == ENOSPC || errno == EDQUOT) ? "storage full: " : "",
                            w < 0 ? strerror(errno) : "no progress");
         done += (size_t)w;
     }

@@ -2,6 +2,7 @@
  * carry only public facts: wallet id, event, digest, outcome and the status
  * name. Never a PIN, secret, share, recovery code or key. A write-ahead
  * record that cannot be made durable stops the operation. */
+#include <stdio.h>
 #include <string.h>
 
 #include "common/fail.h"
@@ -47,6 +48,10 @@ pb_status pb_engine_audit(pb_engine *e, int node, const char *event, const char 
 pb_status pb_engine_audit_result(pb_engine *e, const char *event, const char *wallet_id,
                                  const uint8_t *digest, pb_status result, int nodes)
 {
+    /* A failed operation's own message is what the caller must see, even
+     * when recording it failed too (a full disk fails both). */
+    char saved[512];
+    snprintf(saved, sizeof saved, "%s", pb_last_error());
     for (int node = 1; node <= 2; node++) {
         if (!(nodes & (1 << (node - 1))))
             continue;
@@ -57,5 +62,7 @@ pb_status pb_engine_audit_result(pb_engine *e, const char *event, const char *wa
         if (st != PB_OK && result == PB_OK)
             return st;
     }
+    if (result != PB_OK)
+        pb_fail(result, "%s", saved);
     return result;
 }

@@ -82,7 +82,9 @@ static int upgrade_schema(sqlite3 *db)
 
 static pb_status db_fail(pb_wallet_db *db, const char *what)
 {
-    return pb_fail(PB_ERR_STORAGE, "wallet database: %s: %s", what, sqlite3_errmsg(db->db));
+    return pb_fail(PB_ERR_STORAGE, "wallet database: %s: %s%s", what,
+                   sqlite3_errcode(db->db) == SQLITE_FULL ? "storage full: " : "",
+                   sqlite3_errmsg(db->db));
 }
 
 pb_status pb_wallet_db_open(const char *path, pb_wallet_db **out)
