@@ -16,7 +16,7 @@
 
 static const uint8_t pin_a[] = "112233", pin_b[] = "445566";
 
-typedef enum { OP_CREATE, OP_REFRESH, OP_SIGN, OP_PIN_RESET } op_kind;
+typedef enum { OP_CREATE, OP_REFRESH, OP_SIGN, OP_PIN_RESET, OP_PIN_CHANGE } op_kind;
 
 typedef struct crash_case {
     op_kind op;
@@ -51,6 +51,9 @@ static void run_child(pb_test_engine *t, const crash_case *c, const char *wallet
         case OP_SIGN: st = pb_engine_sign(e, wallet_id, digest, NULL, secrets, &res); break;
         case OP_PIN_RESET:
             st = pb_engine_pin_reset(e, wallet_id, t->device, code, pin_b, 6);
+            break;
+        case OP_PIN_CHANGE:
+            st = pb_engine_pin_change(e, wallet_id, t->device, pin_a, 6, pin_b, 6);
             break;
         }
         _exit(st == PB_OK ? 0 : 4); /* reached only if the point was never hit */
@@ -101,8 +104,19 @@ static void crash_and_check(const crash_case *c)
             assert_signs(&t, all[i].id, secrets);
     } else {
         cr_assert_eq(n, 1, "a wallet was lost at %s", c->point);
-        if (c->op == OP_PIN_RESET) {
-            /* The recovery code always finishes the job. */
+        if (c->op == OP_PIN_RESET || c->op == OP_PIN_CHANGE) {
+            /* The old or the new PIN signs, whatever step the crash hit... */
+            pb_secrets old_pin = {.pin = pin_a, .pin_len = 6, .device_dir = t.device};
+            pb_secrets new_pin = {.pin = pin_b, .pin_len = 6, .device_dir = t.device};
+            uint8_t digest[32] = {11};
+            pb_signature_result res;
+            pb_status with_new = pb_engine_sign(t.e, w.id, digest, NULL, &new_pin, &res);
+            pb_status with_old =
+                with_new == PB_OK ? PB_OK : pb_engine_sign(t.e, w.id, digest, NULL, &old_pin, &res);
+            cr_assert(with_new == PB_OK || with_old == PB_OK,
+                      "after a crash at %s neither PIN signs (new: %s, old: %s)", c->point,
+                      pb_status_name(with_new), pb_status_name(with_old));
+            /* ... and the recovery code always finishes the job. */
             cr_assert_eq(pb_engine_pin_reset(t.e, w.id, t.device, code, pin_b, 6), PB_OK,
                          "recovery after a crash at %s: %s", c->point, pb_last_error());
             pb_secrets renewed = {.pin = pin_b, .pin_len = 6, .device_dir = t.device};
@@ -138,3 +152,21 @@ CRASH_TEST(sign_after_m4, OP_SIGN, "sign.after_m4", "customer")
 CRASH_TEST(pin_reset_after_stage, OP_PIN_RESET, "pin.after_stage", "customer")
 CRASH_TEST(pin_reset_after_store, OP_PIN_RESET, "pin.after_store", "customer")
 CRASH_TEST(pin_reset_after_verifier, OP_PIN_RESET, "pin.after_verifier", "customer")
+
+/* A PIN change cut short at every step, and the PIN reset at the steps of
+ * its refresh. */
+CRASH_TEST(pin_change_after_stage, OP_PIN_CHANGE, "pin.after_stage", "customer")
+CRASH_TEST(pin_change_after_next_verifier, OP_PIN_CHANGE, "pin.after_next_verifier", "customer")
+CRASH_TEST(pin_change_refresh_after_protocol, OP_PIN_CHANGE, "refresh.after_protocol", "customer")
+CRASH_TEST(pin_change_refresh_after_p2_pending, OP_PIN_CHANGE, "refresh.after_p2_pending",
+           "customer")
+CRASH_TEST(pin_change_refresh_after_p1_store, OP_PIN_CHANGE, "refresh.after_p1_store", "customer")
+CRASH_TEST(pin_change_refresh_after_p1_row, OP_PIN_CHANGE, "refresh.after_p1_row", "customer")
+CRASH_TEST(pin_change_refresh_after_p2_promote, OP_PIN_CHANGE, "refresh.after_p2_promote",
+           "customer")
+CRASH_TEST(pin_change_after_store, OP_PIN_CHANGE, "pin.after_store", "customer")
+CRASH_TEST(pin_change_after_verifier, OP_PIN_CHANGE, "pin.after_verifier", "customer")
+CRASH_TEST(pin_reset_after_next_verifier, OP_PIN_RESET, "pin.after_next_verifier", "customer")
+CRASH_TEST(pin_reset_refresh_after_p1_store, OP_PIN_RESET, "refresh.after_p1_store", "customer")
+CRASH_TEST(pin_reset_refresh_after_p2_promote, OP_PIN_RESET, "refresh.after_p2_promote",
+           "customer")

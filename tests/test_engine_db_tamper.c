@@ -76,7 +76,8 @@ static const column_edit edits[] = {
              "ELSE 'standard' END WHERE id=?1", 0},
     {"public_key", "UPDATE wallets SET public_key=substr(public_key,1,64)||"
                    "CASE substr(public_key,65,2) WHEN '00' THEN '01' ELSE '00' END WHERE id=?1", 0},
-    {"xpub", "UPDATE wallets SET xpub=substr(xpub,1,50)||'Z'||substr(xpub,52) WHERE id=?1", 0},
+    {"xpub", "UPDATE wallets SET xpub=substr(xpub,1,50)||CASE substr(xpub,51,1) WHEN 'Z' "
+             "THEN 'Y' ELSE 'Z' END||substr(xpub,52) WHERE id=?1", 0},
     {"state", "UPDATE wallets SET state=CASE state WHEN 'active' THEN 'locked' ELSE 'active' END "
               "WHERE id=?1", 0},
     {"created", "UPDATE wallets SET created='2020-01-01T00:00:00Z' WHERE id=?1", 0},
@@ -86,6 +87,7 @@ static const column_edit edits[] = {
     {"pin_max", "UPDATE wallets SET pin_max=pin_max+100 WHERE id=?1", 0},
     {"verifier", "UPDATE wallets SET verifier=randomblob(32) WHERE id=?1", 0},
     {"recovery_pub", "UPDATE wallets SET recovery_pub=randomblob(33) WHERE id=?1", 0},
+    {"verifier_next", "UPDATE wallets SET verifier_next=randomblob(32) WHERE id=?1", 0},
     {"in_doubt", "UPDATE wallets SET in_doubt=1-in_doubt WHERE id=?1", 0},
     {"lock_reason", "UPDATE wallets SET lock_reason='abort' WHERE id=?1", 0},
     {"version", "UPDATE wallets SET version=version+1 WHERE id=?1", 0},
@@ -143,7 +145,8 @@ Test(engine_db_tamper, every_column_of_both_nodes_is_detected_or_harmless)
                 const pb_wallet_info *target = w ? &f.cust : &f.standard;
                 /* Node 1 keeps no PIN verifier or recovery key: nothing to edit. */
                 if (node == 1 && (!strcmp(edits[i].column, "verifier") ||
-                                  !strcmp(edits[i].column, "recovery_pub")) && w)
+                                  !strcmp(edits[i].column, "recovery_pub") ||
+                                  !strcmp(edits[i].column, "verifier_next")) && w)
                     continue;
                 edit(&f, node, edits[i].sql, target->id);
                 cr_assert_eq(pb_engine_open(f.t.home, &f.t.e), PB_OK, "%s", pb_last_error());
@@ -192,7 +195,10 @@ Test(engine_db_tamper, the_cli_exits_6_with_a_clear_message)
     fixture f;
     make(&f);
     close_engine(&f);
-    edit(&f, 1, "UPDATE wallets SET public_key='02'||substr(public_key,3) WHERE id=?1",
+    /* The other parity: the same x, a different key, an address that is not ours. */
+    edit(&f, 1,
+         "UPDATE wallets SET public_key=CASE substr(public_key,1,2) WHEN '02' THEN '03' "
+         "ELSE '02' END||substr(public_key,3) WHERE id=?1",
          f.standard.id);
     const char *bin = getenv("PB_BINARY_DIR");
     char cmd[1200];

@@ -67,13 +67,62 @@ static pb_status derive_with_salt(pb_p1_access *a, const uint8_t salt[PB_DEVICE_
     return st;
 }
 
-/* Node 2's gate: the lock-out, then the verifier against the device's salt
- * or, after a PIN change cut short, its staged salt; a miss counts once. */
-static pb_status check_pin_at_node2(pb_engine *e, pb_p1_access *a, const pb_kdf_params *kdf)
+/* Which of node 2's verifiers the derived access key matches: 1 the
+ * current one, 2 the one a PIN change or reset in flight added, 0 none. */
+static int verifier_match(const pb_wallet_row *row, const pb_p1_access *a)
+{
+    if (pb_pin_verifier_matches(row->verifier, a->access_key, a->wallet_id))
+        return 1;
+    if (row->has_verifier_next &&
+        pb_pin_verifier_matches(row->verifier_next, a->access_key, a->wallet_id))
+        return 2;
+    return 0;
+}
+
+/* A PIN change or reset that stored the new wrappedSecret but was cut short
+ * before its end is finished here, by the first use of the new PIN: the new
+ * verifier becomes the only one and the device commits the staged salt. */
+static pb_status roll_forward(pb_engine *e, pb_p1_access *a, const pb_wallet_row *row, int which,
+                              pb_device *dev)
+{
+    pb_status st = PB_OK;
+    if (which == 2)
+        st = pb_wallet_db_set_pin_verifier(pb_node2(e)->db, a->wallet_id, row->verifier_next);
+    if (st == PB_OK)
+        st = pb_device_commit_salt(a->secrets->device_dir, dev);
+    return st;
+}
+
+static pb_status count_failure(pb_engine *e, pb_p1_access *a, const pb_wallet_row *row)
+{
+    int failures = 0, locked_out = 0;
+    pb_status st = pb_wallet_db_pin_failure(pb_node2(e)->db, a->wallet_id, &failures, &locked_out);
+    if (st == PB_OK)
+        st = pb_engine_audit(e, 2, "pin.fail", a->wallet_id, NULL, PB_ERR_AUTH, !locked_out);
+    if (st == PB_OK && locked_out)
+        st = pb_engine_audit(e, 2, "pin.locked_out", a->wallet_id, NULL, PB_ERR_REFUSED, 1);
+    if (st != PB_OK)
+        return st;
+    return pb_fail(PB_ERR_AUTH, "wrong PIN for wallet %s (%d of %d attempts used%s)",
+                   a->wallet_id, failures, row->pin_max,
+                   locked_out ? "; the wallet is now locked out" : "");
+}
+
+/* Node 2's gate and P1's unwrap. The PIN is tried with the device's salt
+ * and, while a PIN change or reset is in flight, with its staged salt; the
+ * access key must match node 2's verifier (or the in-flight new one), and
+ * the wrappedSecret must open with the matching sealing key. After a crash
+ * at any step of a change exactly one of the old and the new PIN does both.
+ * A miss on every verifier counts once; a match that does not open (the new
+ * PIN before its record was stored) is not a wrong guess and is not
+ * counted. */
+static pb_status open_at_node2(pb_engine *e, pb_p1_access *a, const pb_kdf_params *kdf,
+                               const uint8_t *sealed, size_t sealed_len, uint8_t **plain,
+                               size_t *plain_len)
 {
     pb_wallet_row row;
     pb_device dev;
-    uint8_t staged[PB_DEVICE_SALT_BYTES];
+    uint8_t salts[2][PB_DEVICE_SALT_BYTES];
     pb_status st = pb_wallet_db_get(pb_node2(e)->db, a->wallet_id, &row);
     if (st != PB_OK)
         return st;
@@ -86,32 +135,40 @@ static pb_status check_pin_at_node2(pb_engine *e, pb_p1_access *a, const pb_kdf_
     st = pb_device_open(a->secrets->device_dir, 0, &dev);
     if (st != PB_OK)
         return pb_fail_context(st == PB_ERR_NOT_FOUND ? PB_ERR_AUTH : st, "device directory");
-    st = derive_with_salt(a, dev.salt, kdf);
-    int match = st == PB_OK && pb_pin_verifier_matches(row.verifier, a->access_key, a->wallet_id);
-    if (st == PB_OK && !match &&
-        pb_device_staged_salt(a->secrets->device_dir, staged) == PB_OK) {
-        st = derive_with_salt(a, staged, kdf);
-        match = st == PB_OK && pb_pin_verifier_matches(row.verifier, a->access_key, a->wallet_id);
-        if (match)
-            st = pb_device_commit_salt(a->secrets->device_dir, &dev);
-        OPENSSL_cleanse(staged, sizeof staged);
+    memcpy(salts[0], dev.salt, sizeof salts[0]);
+    int n_salts = 1 + (pb_device_staged_salt(a->secrets->device_dir, salts[1]) == PB_OK);
+    int matched = 0, opened = 0;
+    for (int i = 0; st == PB_OK && !opened && i < n_salts; i++) {
+        st = derive_with_salt(a, salts[i], kdf);
+        int which = st == PB_OK ? verifier_match(&row, a) : 0;
+        if (!which)
+            continue;
+        matched = 1;
+        if (pb_pin_unwrap(a->sealing_key, a->wallet_id, sealed, sealed_len, plain,
+                          plain_len) != PB_OK)
+            continue;
+        opened = 1;
+        if (i == 1)
+            st = roll_forward(e, a, &row, which, &dev);
     }
+    OPENSSL_cleanse(salts, sizeof salts);
     OPENSSL_cleanse(&dev, sizeof dev);
-    if (st != PB_OK)
+    if (st == PB_OK && opened)
+        st = pb_wallet_db_pin_success(pb_node2(e)->db, a->wallet_id);
+    if (st != PB_OK || opened) {
+        if (st != PB_OK) {
+            pb_secret_free(*plain, *plain_len);
+            *plain = NULL;
+            *plain_len = 0;
+        }
         return st;
-    if (match)
-        return pb_wallet_db_pin_success(pb_node2(e)->db, a->wallet_id);
-    int failures = 0, locked_out = 0;
-    st = pb_wallet_db_pin_failure(pb_node2(e)->db, a->wallet_id, &failures, &locked_out);
-    if (st == PB_OK)
-        st = pb_engine_audit(e, 2, "pin.fail", a->wallet_id, NULL, PB_ERR_AUTH, !locked_out);
-    if (st == PB_OK && locked_out)
-        st = pb_engine_audit(e, 2, "pin.locked_out", a->wallet_id, NULL, PB_ERR_REFUSED, 1);
-    if (st != PB_OK)
-        return st;
-    return pb_fail(PB_ERR_AUTH, "wrong PIN for wallet %s (%d of %d attempts used%s)",
-                   a->wallet_id, failures, row.pin_max,
-                   locked_out ? "; the wallet is now locked out" : "");
+    }
+    if (matched)
+        return pb_fail(PB_ERR_AUTH,
+                       "wallet %s: a PIN change or reset was cut short before the new PIN took "
+                       "effect; use the previous PIN (or the recovery code)",
+                       a->wallet_id);
+    return count_failure(e, a, &row);
 }
 
 pb_status pb_p1_load(pb_engine *e, pb_p1_access *a, pb_share_p1 **share)
@@ -129,10 +186,7 @@ pb_status pb_p1_load(pb_engine *e, pb_p1_access *a, pb_share_p1 **share)
         if (st == PB_OK)
             st = pb_pin_wrapped_kdf(sealed, sealed_len, &kdf);
         if (st == PB_OK)
-            st = check_pin_at_node2(e, a, &kdf);
-        if (st == PB_OK)
-            st = pb_pin_unwrap(a->sealing_key, a->wallet_id, sealed, sealed_len, &plain,
-                               &plain_len);
+            st = open_at_node2(e, a, &kdf, sealed, sealed_len, &plain, &plain_len);
         pb_secret_free(sealed, sealed_len);
     } else {
         pb_blob_ref ref = {a->wallet_id, 1, PB_BLOB_SHARE};

@@ -67,16 +67,20 @@ static pb_status rekey(pb_engine *e, const char *wallet_id, const char *device_d
     OPENSSL_cleanse(salt, sizeof salt);
     store_as.keys_ready = st == PB_OK;
     pb_fault_point("pin.after_stage");
+    /* Node 2 accepts the new PIN beside the old one before the wrappedSecret
+     * changes, so whichever record a crash leaves, its PIN is accepted. */
+    uint8_t verifier[32];
+    pb_pin_verifier(store_as.access_key, wallet_id, verifier);
+    if (st == PB_OK)
+        st = pb_wallet_db_set_verifier_next(pb_node2(e)->db, wallet_id, verifier);
+    pb_fault_point("pin.after_next_verifier");
     if (st == PB_OK)
         st = pb_p2_load_matching(e, wallet_id, p1, &p2);
     if (st == PB_OK)
         st = pb_refresh_and_store(e, &store_as, p1, p2);
     pb_fault_point("pin.after_store");
-    if (st == PB_OK) {
-        uint8_t verifier[32];
-        pb_pin_verifier(store_as.access_key, wallet_id, verifier);
+    if (st == PB_OK)
         st = pb_wallet_db_set_pin_verifier(pb_node2(e)->db, wallet_id, verifier);
-    }
     pb_fault_point("pin.after_verifier");
     if (st == PB_OK)
         st = pb_device_commit_salt(device_dir, &dev);

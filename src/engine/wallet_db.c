@@ -46,7 +46,8 @@ static const char schema[] =
     " in_doubt INTEGER NOT NULL DEFAULT 0,"
     " lock_reason TEXT NOT NULL DEFAULT '',"
     " version INTEGER NOT NULL DEFAULT 0,"
-    " seal BLOB);";
+    " seal BLOB,"
+    " verifier_next BLOB);";
 
 /* Columns added after the first release, for databases made before them. */
 static const char *const added_columns[] = {
@@ -54,6 +55,7 @@ static const char *const added_columns[] = {
     "ALTER TABLE wallets ADD COLUMN lock_reason TEXT NOT NULL DEFAULT ''",
     "ALTER TABLE wallets ADD COLUMN version INTEGER NOT NULL DEFAULT 0",
     "ALTER TABLE wallets ADD COLUMN seal BLOB",
+    "ALTER TABLE wallets ADD COLUMN verifier_next BLOB",
 };
 
 static int has_column(sqlite3 *db, const char *name)
@@ -71,7 +73,8 @@ static int has_column(sqlite3 *db, const char *name)
 
 static int upgrade_schema(sqlite3 *db)
 {
-    static const char *const names[] = {"in_doubt", "lock_reason", "version", "seal"};
+    static const char *const names[] = {"in_doubt", "lock_reason", "version", "seal",
+                                        "verifier_next"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         if (!has_column(db, names[i]) &&
             sqlite3_exec(db, added_columns[i], NULL, NULL, NULL) != SQLITE_OK)
@@ -143,7 +146,7 @@ static void copy_column(sqlite3_stmt *s, int col, char *dst, size_t cap)
 
 #define ROW_COLUMNS                                                                            \
     "id,name,mode,public_key,xpub,state,created,exported,generation,pin_failures,pin_max,"      \
-    "verifier,recovery_pub,in_doubt,lock_reason,version,seal"
+    "verifier,recovery_pub,in_doubt,lock_reason,version,seal,verifier_next"
 
 /* A row as stored, with its seal (NULL when there is none). */
 typedef struct stored_row {
@@ -184,6 +187,10 @@ static pb_status read_row(sqlite3_stmt *s, stored_row *out)
     row->in_doubt = sqlite3_column_int(s, 13);
     copy_column(s, 14, row->lock_reason, sizeof row->lock_reason);
     row->version = (uint64_t)sqlite3_column_int64(s, 15);
+    if (sqlite3_column_bytes(s, 17) == 32) {
+        memcpy(row->verifier_next, sqlite3_column_blob(s, 17), 32);
+        row->has_verifier_next = 1;
+    }
     int n = sqlite3_column_bytes(s, 16);
     if (n > 0) {
         out->seal = malloc((size_t)n);
@@ -408,11 +415,12 @@ static pb_status store(pb_wallet_db *db, pb_wallet_row *row, int replace)
     const char *sql = replace ?
         "INSERT OR REPLACE INTO wallets(id,name,mode,public_key,xpub,state,created,exported,"
         "generation,pin_failures,pin_max,verifier,recovery_pub,in_doubt,lock_reason,version,seal,"
-        "seq) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
+        "verifier_next,seq) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
         "IFNULL((SELECT seq FROM wallets WHERE id=?1),(SELECT IFNULL(MAX(seq),0)+1 FROM wallets)))" :
         "INSERT INTO wallets(id,name,mode,public_key,xpub,state,created,exported,generation,"
-        "pin_failures,pin_max,verifier,recovery_pub,in_doubt,lock_reason,version,seal,seq)"
-        " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,(SELECT IFNULL(MAX(seq),0)+1 FROM wallets))";
+        "pin_failures,pin_max,verifier,recovery_pub,in_doubt,lock_reason,version,seal,"
+        "verifier_next,seq) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
+        "(SELECT IFNULL(MAX(seq),0)+1 FROM wallets))";
     if (st == PB_OK && sqlite3_prepare_v2(db->db, sql, -1, &s, NULL) != SQLITE_OK)
         st = db_fail(db, "write");
     if (st == PB_OK) {
@@ -436,6 +444,8 @@ static pb_status store(pb_wallet_db *db, pb_wallet_row *row, int replace)
         sqlite3_bind_int64(s, 16, (sqlite3_int64)row->version);
         if (seal)
             sqlite3_bind_blob(s, 17, seal, (int)seal_len, SQLITE_TRANSIENT);
+        if (row->has_verifier_next)
+            sqlite3_bind_blob(s, 18, row->verifier_next, 32, SQLITE_TRANSIENT);
         int rc = sqlite3_step(s);
         if (rc == SQLITE_CONSTRAINT)
             st = pb_fail(PB_ERR_ARGUMENT, "a wallet with id %s already exists", row->id);
@@ -596,10 +606,25 @@ pb_status pb_wallet_db_pin_success(pb_wallet_db *db, const char *id)
     return change(db, id, pin_success_fn, NULL, NULL);
 }
 
+static pb_status set_verifier_next_fn(pb_wallet_row *row, const void *arg)
+{
+    memcpy(row->verifier_next, arg, sizeof row->verifier_next);
+    row->has_verifier_next = 1;
+    return PB_OK;
+}
+
+pb_status pb_wallet_db_set_verifier_next(pb_wallet_db *db, const char *id,
+                                         const uint8_t verifier[32])
+{
+    return change(db, id, set_verifier_next_fn, verifier, NULL);
+}
+
 static pb_status set_verifier_fn(pb_wallet_row *row, const void *arg)
 {
     memcpy(row->verifier, arg, sizeof row->verifier);
     row->has_verifier = 1;
+    memset(row->verifier_next, 0, sizeof row->verifier_next);
+    row->has_verifier_next = 0;
     row->pin_failures = 0;
     snprintf(row->state, sizeof row->state, "%s", PB_WALLET_STATE_ACTIVE);
     return PB_OK;

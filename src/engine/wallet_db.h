@@ -43,6 +43,8 @@ typedef struct pb_wallet_row {
     int in_doubt;         /* node 1: a P1 decryption was under way (see wallet_sign.c) */
     char lock_reason[16]; /* "" | "abort" | "in_doubt" while state is locked */
     uint64_t version;     /* +1 per change; anchored in the token (wallet_seal.h) */
+    int has_verifier_next; /* node 2, during a PIN change or reset: the new PIN's */
+    uint8_t verifier_next[32];
 } pb_wallet_row;
 
 /* How rows are sealed and anchored (the engine passes its node's token; see
@@ -93,7 +95,12 @@ pb_status pb_wallet_db_set_lock(pb_wallet_db *db, const char *id, const char *re
 pb_status pb_wallet_db_pin_failure(pb_wallet_db *db, const char *id, int *failures,
                                    int *locked_out);
 pb_status pb_wallet_db_pin_success(pb_wallet_db *db, const char *id);
-/* New verifier (PIN change or reset): failures to zero, state active. */
+/* A PIN change or reset in flight: the new PIN's verifier is accepted
+ * beside the old one until set_pin_verifier makes it the only one. */
+pb_status pb_wallet_db_set_verifier_next(pb_wallet_db *db, const char *id,
+                                         const uint8_t verifier[32]);
+/* New verifier (PIN change or reset): failures to zero, state active, no
+ * next verifier. */
 pb_status pb_wallet_db_set_pin_verifier(pb_wallet_db *db, const char *id,
                                         const uint8_t verifier[32]);
 

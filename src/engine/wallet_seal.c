@@ -31,6 +31,8 @@ pb_status pb_wallet_row_encode(const pb_wallet_row *r, uint8_t **out, size_t *ou
     pb_writer_raw(&w, r->verifier, sizeof r->verifier);
     pb_writer_u8(&w, (uint8_t)r->has_recovery_pub);
     pb_writer_raw(&w, r->recovery_pub, sizeof r->recovery_pub);
+    pb_writer_u8(&w, (uint8_t)r->has_verifier_next);
+    pb_writer_raw(&w, r->verifier_next, sizeof r->verifier_next);
     pb_writer_u64(&w, r->version);
     return pb_writer_finish(&w, out, out_len);
 }
@@ -71,11 +73,14 @@ pb_status pb_wallet_row_decode(const uint8_t *in, size_t len, pb_wallet_row *r)
     const uint8_t *v = pb_reader_raw(&rd, sizeof r->verifier);
     r->has_recovery_pub = pb_reader_u8(&rd);
     const uint8_t *k = pb_reader_raw(&rd, sizeof r->recovery_pub);
+    r->has_verifier_next = pb_reader_u8(&rd);
+    const uint8_t *vn = pb_reader_raw(&rd, sizeof r->verifier_next);
     r->version = pb_reader_u64(&rd);
-    if (!v || !k)
+    if (!v || !k || !vn)
         return pb_fail(PB_ERR_INTEGRITY, "wallet row seal: truncated");
     memcpy(r->verifier, v, sizeof r->verifier);
     memcpy(r->recovery_pub, k, sizeof r->recovery_pub);
+    memcpy(r->verifier_next, vn, sizeof r->verifier_next);
     return pb_reader_finish(&rd, "wallet row seal");
 }
 
@@ -86,9 +91,10 @@ const char *pb_wallet_row_diff(const pb_wallet_row *a, const pb_wallet_row *b)
     TEXT(id); TEXT(name); TEXT(mode); TEXT(public_key); TEXT(xpub); TEXT(state);
     TEXT(created); TEXT(lock_reason);
     VALUE(exported); VALUE(generation); VALUE(pin_failures); VALUE(pin_max); VALUE(in_doubt);
-    VALUE(has_verifier); VALUE(has_recovery_pub); VALUE(version);
+    VALUE(has_verifier); VALUE(has_recovery_pub); VALUE(has_verifier_next); VALUE(version);
     if (memcmp(a->verifier, b->verifier, sizeof a->verifier)) return "verifier";
     if (memcmp(a->recovery_pub, b->recovery_pub, sizeof a->recovery_pub)) return "recovery_pub";
+    if (memcmp(a->verifier_next, b->verifier_next, sizeof a->verifier_next)) return "verifier_next";
 #undef TEXT
 #undef VALUE
     return NULL;
