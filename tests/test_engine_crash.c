@@ -3,6 +3,7 @@
  * re-opens the installation and checks that every wallet is usable or
  * cleanly absent and that no share was lost. */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -99,9 +100,27 @@ static void crash_and_check(const crash_case *c)
     size_t n = 0;
     cr_assert_eq(pb_engine_wallet_list(t.e, &all, &n), PB_OK);
     if (c->op == OP_CREATE) {
-        /* Cleanly absent, or present and signing. */
+        /* Cleanly absent, or present and signing; nothing half made is
+         * left at node 2 (the start-up removed it, or finished it). */
         for (size_t i = 0; i < n; i++)
             assert_signs(&t, all[i].id, secrets);
+        pb_wallet_row *rows2 = NULL;
+        size_t n2 = 0;
+        cr_assert_eq(pb_wallet_db_list(t.e->node[1].db, &rows2, &n2), PB_OK, "%s",
+                     pb_last_error());
+        free(rows2);
+        cr_assert_eq(n2, n, "after a crash at %s node 2 keeps %zu rows for %zu wallets", c->point,
+                     n2, n);
+        char journal[600];
+        snprintf(journal, sizeof journal, "%s/node1/creating", t.home);
+        DIR *d = opendir(journal);
+        struct dirent *ent;
+        int left = 0;
+        while (d && (ent = readdir(d)) != NULL)
+            left += ent->d_name[0] != '.';
+        if (d)
+            closedir(d);
+        cr_assert_eq(left, 0, "the creation journal still holds %d entries", left);
     } else {
         cr_assert_eq(n, 1, "a wallet was lost at %s", c->point);
         if (c->op == OP_PIN_RESET || c->op == OP_PIN_CHANGE) {
@@ -142,6 +161,8 @@ static void crash_and_check(const crash_case *c)
 CRASH_TEST(create_after_p2_record, OP_CREATE, "create.after_p2_record", "standard")
 CRASH_TEST(create_after_p2_row, OP_CREATE, "create.after_p2_row", "customer")
 CRASH_TEST(create_after_p1_record, OP_CREATE, "create.after_p1_record", "standard")
+CRASH_TEST(create_after_p1_record_customer, OP_CREATE, "create.after_p1_record", "customer")
+CRASH_TEST(create_after_p1_row, OP_CREATE, "create.after_p1_row", "customer")
 CRASH_TEST(refresh_after_protocol, OP_REFRESH, "refresh.after_protocol", "standard")
 CRASH_TEST(refresh_after_p2_pending, OP_REFRESH, "refresh.after_p2_pending", "standard")
 CRASH_TEST(refresh_after_p1_store, OP_REFRESH, "refresh.after_p1_store", "standard")

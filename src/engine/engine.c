@@ -89,6 +89,8 @@ pb_status pb_engine_open(const char *home, pb_engine **out)
     pthread_rwlock_init(&e->maintenance, NULL);
     for (int n = 1; st == PB_OK && n <= 2; n++)
         st = open_node(e, n);
+    if (st == PB_OK)
+        st = pb_engine_settle_unfinished(e);
     if (st != PB_OK) {
         pb_engine_close(e);
         return st;

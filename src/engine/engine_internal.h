@@ -94,6 +94,14 @@ pb_status pb_p2_load_matching(pb_engine *e, const char *wallet_id, const pb_shar
 pb_status pb_refresh_and_store(pb_engine *e, pb_p1_access *store_as, const pb_share_p1 *p1,
                                const pb_share_p2 *p2);
 
+/* Creation journal and half-made wallets (wallet_unfinished.c). */
+pb_status pb_create_journal_begin(pb_engine *e, const char *wallet_id);
+void pb_create_journal_end(pb_engine *e, const char *wallet_id);
+/* Removes what a creation that failed or was cut short stored. */
+pb_status pb_create_abandon(pb_engine *e, const char *wallet_id);
+/* At start-up: settles every journal entry no running process holds. */
+pb_status pb_engine_settle_unfinished(pb_engine *e);
+
 /* Audit (engine_audit.c). nodes: bit 0 = node 1, bit 1 = node 2. */
 #define PB_AUDIT_NODE1 1
 #define PB_AUDIT_NODE2 2

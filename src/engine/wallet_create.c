@@ -1,8 +1,10 @@
 /* wallet_create.c - a new wallet by DKG between node 1 (or the customer's
  * device) and node 2. Storage order makes a crash harmless: node 2 stores
  * its record and row first, then P1's record is stored, and the wallet
- * exists only once node 1's row is written, which is last. A crash before
- * that leaves only unreachable sealed records at node 2. */
+ * exists only once node 1's row is written, which is last. A creation
+ * journal entry covers the whole run: a failure removes the partial
+ * records at once, a crash leaves them to the next start
+ * (wallet_unfinished.c), which removes them and audits it. */
 #include <stdio.h>
 #include <string.h>
 
@@ -15,6 +17,7 @@
 #include "custody/recovery_code.h"
 #include "custody/recovery_seal.h"
 #include "engine/engine_internal.h"
+#include "engine/wallet_lock.h"
 #include "engine/storage_space.h"
 
 static pb_status new_wallet_id(char id[PB_ENGINE_ID_SIZE])
@@ -111,8 +114,17 @@ pb_status pb_engine_wallet_create(pb_engine *e, const char *mode_name, const cha
     pb_p1_access_init(&access, mode, id, secrets);
     pb_wallet_row row1, row2;
     memset(&row1, 0, sizeof row1);
+    pb_wallet_lock lock;
+    int journaled = 0;
 
-    st = pb_cosigner_load(e, &params);
+    /* The journal entry is durable before the first record: a crash from
+     * here on leaves a wallet the next start removes (wallet_unfinished.c). */
+    st = pb_wallet_lock_take(e->cfg.home, id, PB_WALLET_LOCK_MAINTAIN, &lock);
+    if (st == PB_OK)
+        st = pb_create_journal_begin(e, id);
+    journaled = st == PB_OK;
+    if (st == PB_OK)
+        st = pb_cosigner_load(e, &params);
     if (st == PB_OK)
         st = pb_cosigner_public_load(e, &pub);
     if (st == PB_OK)
@@ -133,7 +145,13 @@ pb_status pb_engine_wallet_create(pb_engine *e, const char *mode_name, const cha
     pb_fault_point("create.after_p1_record");
     if (st == PB_OK)
         st = pb_wallet_db_insert(pb_node1(e)->db, &row1);
+    pb_fault_point("create.after_p1_row");
+    if (st != PB_OK && journaled && pb_create_abandon(e, id) != PB_OK)
+        journaled = 0; /* keep the journal: the next start removes the rest */
     st = pb_engine_audit_result(e, "wallet.create", id, NULL, st, PB_AUDIT_BOTH);
+    if (journaled)
+        pb_create_journal_end(e, id);
+    pb_wallet_lock_release(&lock);
     if (st == PB_OK)
         pb_engine_info_from_row(info, &row1);
     else

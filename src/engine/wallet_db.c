@@ -538,6 +538,47 @@ static pb_status change(pb_wallet_db *db, const char *id, row_change fn, const v
     return st;
 }
 
+static pb_status delete_locked(pb_wallet_db *db, const char *id)
+{
+    pb_status st = begin(db);
+    if (st != PB_OK)
+        return st;
+    stored_row r;
+    uint64_t n = 0;
+    st = select_row(db, id, &r);
+    if (st == PB_OK)
+        st = verify(db, &r);
+    stored_free(&r);
+    sqlite3_stmt *s = NULL;
+    if (st == PB_OK && sqlite3_prepare_v2(db->db, "DELETE FROM wallets WHERE id=?", -1, &s,
+                                          NULL) != SQLITE_OK)
+        st = db_fail(db, "delete");
+    if (st == PB_OK) {
+        bind_text(s, 1, id);
+        if (sqlite3_step(s) != SQLITE_DONE)
+            st = db_fail(db, "delete");
+    }
+    sqlite3_finalize(s);
+    /* The count goes down before the commit: a crash in between leaves
+     * more rows than counted, which is harmless. */
+    if (st == PB_OK)
+        st = count_rows(db, &n);
+    if (st == PB_OK && db->sealer.seal)
+        st = db->sealer.anchor_put(db->sealer.ctx, PB_WALLET_ROWS_MARKER, n);
+    st = end(db, st);
+    if (st == PB_OK && db->sealer.seal)
+        st = db->sealer.anchor_drop(db->sealer.ctx, id);
+    return st;
+}
+
+pb_status pb_wallet_db_delete(pb_wallet_db *db, const char *id)
+{
+    pthread_mutex_lock(&db->mu);
+    pb_status st = delete_locked(db, id);
+    pthread_mutex_unlock(&db->mu);
+    return st;
+}
+
 static pb_status set_state_fn(pb_wallet_row *row, const void *arg)
 {
     snprintf(row->state, sizeof row->state, "%s", (const char *)arg);

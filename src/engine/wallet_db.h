@@ -58,6 +58,7 @@ typedef struct pb_wallet_db_sealer {
                       uint8_t **row, size_t *row_len);
     pb_status (*anchor_get)(void *ctx, const char *id, uint64_t *version);
     pb_status (*anchor_put)(void *ctx, const char *id, uint64_t version);
+    pb_status (*anchor_drop)(void *ctx, const char *id);
     void (*release)(void *ctx);
 } pb_wallet_db_sealer;
 
@@ -78,6 +79,10 @@ pb_status pb_wallet_db_get(pb_wallet_db *db, const char *id, pb_wallet_row *row)
 pb_status pb_wallet_db_list(pb_wallet_db *db, pb_wallet_row **rows, size_t *n);
 /* Insert, or replace the row with the same id (restore). */
 pb_status pb_wallet_db_put(pb_wallet_db *db, const pb_wallet_row *row);
+
+/* Removes a row (a wallet whose creation never finished); the token's
+ * count and the row's anchor follow. */
+pb_status pb_wallet_db_delete(pb_wallet_db *db, const char *id);
 
 pb_status pb_wallet_db_set_state(pb_wallet_db *db, const char *id, const char *state);
 pb_status pb_wallet_db_set_exported(pb_wallet_db *db, const char *id);

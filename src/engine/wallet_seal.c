@@ -153,6 +153,14 @@ static pb_status anchor_put_cb(void *ctx, const char *id, uint64_t version)
     return pb_keystore_put(t->ks, &ref, buf, sizeof buf);
 }
 
+static pb_status anchor_drop_cb(void *ctx, const char *id)
+{
+    token_sealer *t = ctx;
+    pb_blob_ref ref = {id, t->node, PB_BLOB_WALLET_ANCHOR};
+    pb_status st = pb_keystore_delete(t->ks, &ref);
+    return st == PB_ERR_NOT_FOUND ? PB_OK : st;
+}
+
 void pb_wallet_sealer_for(pb_wallet_db_sealer *sealer, pb_keystore *ks, int node)
 {
     token_sealer *ctx = calloc(1, sizeof *ctx);
@@ -166,5 +174,6 @@ void pb_wallet_sealer_for(pb_wallet_db_sealer *sealer, pb_keystore *ks, int node
     sealer->open = open_cb;
     sealer->anchor_get = anchor_get_cb;
     sealer->anchor_put = anchor_put_cb;
+    sealer->anchor_drop = anchor_drop_cb;
     sealer->release = free;
 }
