@@ -180,12 +180,15 @@ static pb_status provision_one(CK_FUNCTION_LIST *fn, pb_softhsm_guard *g, const 
     CK_SLOT_ID slot;
     char pin_path[1024];
     pb_softhsm_dev_pin_path(dir, label, pin_path, sizeof pin_path);
-    if (pb_p11_find_slot_by_label(fn, label, &slot) == PB_OK) {
+    pb_status found = pb_p11_find_slot_by_label(fn, label, &slot);
+    if (found == PB_OK) {
         if (access(pin_path, R_OK) != 0)
             return pb_fail(PB_ERR_STORAGE, "token '%s' exists but its PIN file '%s' is missing",
                            label, pin_path);
         return pb_softhsm_guard_knows(g, label) ? PB_OK : pb_softhsm_guard_keep(g, label);
     }
+    if (found != PB_ERR_NOT_FOUND)
+        return found; /* e.g. two tokens with this label: never add a third */
     /* Initializing here would write new PIN files over the old ones and
      * orphan every blob sealed under the old token's KEK. */
     const char *left = remnant(g, dir, label);
