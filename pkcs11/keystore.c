@@ -70,15 +70,25 @@ static pb_status find_handles(pb_keystore *ks, CK_SESSION_HANDLE session)
 
 static pb_status recover(pb_keystore *ks, unsigned long seen_generation)
 {
-    pb_status st = pb_pool_recover(&ks->pool, seen_generation);
+    /* The re-login rewrites a developer token's record: under its guard. */
+    pb_status st = pb_p11_module_guard_take(&ks->mod);
+    if (st == PB_OK) {
+        st = pb_pool_recover(&ks->pool, seen_generation);
+        pb_status kept = pb_p11_module_guard_release(&ks->mod, st == PB_OK);
+        if (st == PB_OK)
+            st = kept;
+    }
     if (st != PB_OK)
         return pb_fail_context(st, "re-opening token sessions");
+    if ((st = pb_p11_module_share(&ks->mod)) != PB_OK)
+        return st;
     pb_session s;
     pb_pool_acquire(&ks->pool, &s);
     pthread_rwlock_wrlock(&ks->lock);
     st = find_handles(ks, s.handle);
     pthread_rwlock_unlock(&ks->lock);
     pb_pool_release(&ks->pool, &s);
+    pb_p11_module_unshare(&ks->mod);
     return st;
 }
 
@@ -86,10 +96,16 @@ pb_status pb_ks_run(pb_keystore *ks, pb_token_op op, void *ctx, CK_RV *rv_out)
 {
     CK_RV rv = CKR_OK;
     for (int attempt = 0; attempt < 2; attempt++) {
+        /* Shared before the session is borrowed: a recovery takes the
+         * exclusive side and then waits for every borrowed session. */
+        pb_status shared = pb_p11_module_share(&ks->mod);
+        if (shared != PB_OK)
+            return shared;
         pb_session s;
         pb_pool_acquire(&ks->pool, &s);
         rv = op(ks, s.handle, ctx);
         pb_pool_release(&ks->pool, &s);
+        pb_p11_module_unshare(&ks->mod);
         if (rv == CKR_OK || !pb_p11_rv_is_recoverable(rv) || attempt == 1)
             break;
         pb_status st = recover(ks, s.generation);
@@ -123,6 +139,9 @@ static pb_status check_kek_attributes(pb_keystore *ks, CK_SESSION_HANDLE session
 
 static pb_status prepare_keys(pb_keystore *ks, unsigned flags)
 {
+    pb_status shared = pb_p11_module_share(&ks->mod);
+    if (shared != PB_OK)
+        return shared;
     pb_session s;
     pb_pool_acquire(&ks->pool, &s);
     pthread_rwlock_wrlock(&ks->lock);
@@ -144,6 +163,7 @@ static pb_status prepare_keys(pb_keystore *ks, unsigned flags)
         st = check_kek_attributes(ks, s.handle);
     pthread_rwlock_unlock(&ks->lock);
     pb_pool_release(&ks->pool, &s);
+    pb_p11_module_unshare(&ks->mod);
     return st;
 }
 
@@ -168,6 +188,10 @@ pb_status pb_keystore_open(const pb_hsm_config *cfg, unsigned flags, pb_keystore
         return st;
     }
     st = pb_pool_open(&ks->pool, &ks->mod, &ks->cfg);
+    /* The module was opened under the token guard; C_Login is done now. */
+    pb_status kept = pb_p11_module_guard_release(&ks->mod, st == PB_OK);
+    if (st == PB_OK)
+        st = kept;
     if (st == PB_OK)
         st = prepare_keys(ks, flags);
     if (st != PB_OK) {

@@ -70,9 +70,14 @@ pb_status pb_keystore_status_get(pb_keystore *ks, pb_keystore_status *st)
     CK_FUNCTION_LIST *fn = ks->mod.fn;
     snprintf(st->module, sizeof st->module, "%s", ks->mod.description);
     CK_TOKEN_INFO info;
+    pb_status shared = pb_p11_module_share(&ks->mod);
+    if (shared != PB_OK)
+        return shared;
     CK_RV rv = fn->C_GetTokenInfo(ks->mod.slot, &info);
-    if (rv != CKR_OK)
+    if (rv != CKR_OK) {
+        pb_p11_module_unshare(&ks->mod);
         return pb_p11_fail(rv, "C_GetTokenInfo");
+    }
     pb_p11_unpad(st->token_label, sizeof st->token_label, info.label, sizeof info.label);
     pb_p11_unpad(st->manufacturer, sizeof st->manufacturer, info.manufacturerID,
                  sizeof info.manufacturerID);
@@ -81,6 +86,7 @@ pb_status pb_keystore_status_get(pb_keystore *ks, pb_keystore_status *st)
     st->has_aes_gcm = has_mechanism(fn, ks->mod.slot, CKM_AES_GCM, CKF_ENCRYPT | CKF_DECRYPT);
     st->has_ecdsa = has_mechanism(fn, ks->mod.slot, CKM_ECDSA, CKF_SIGN);
     st->has_ec_keygen = has_mechanism(fn, ks->mod.slot, CKM_EC_KEY_PAIR_GEN, CKF_GENERATE_KEY_PAIR);
+    pb_p11_module_unshare(&ks->mod);
     st->placement = ks->cfg.placement == PB_PLACEMENT_TOKEN ? "token" : "directory";
     status_job job = {st};
     pb_status s = pb_ks_run(ks, status_op, &job, NULL);

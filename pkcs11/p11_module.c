@@ -56,6 +56,9 @@ const char *pb_p11_rv_name(CK_RV rv)
     case CKR_USER_ALREADY_LOGGED_IN: return "CKR_USER_ALREADY_LOGGED_IN";
     case CKR_OPERATION_ACTIVE: return "CKR_OPERATION_ACTIVE";
     case CKR_DATA_LEN_RANGE: return "CKR_DATA_LEN_RANGE";
+    case CKR_USER_PIN_NOT_INITIALIZED: return "CKR_USER_PIN_NOT_INITIALIZED";
+    case CKR_TOKEN_NOT_RECOGNIZED: return "CKR_TOKEN_NOT_RECOGNIZED";
+    case CKR_CRYPTOKI_ALREADY_INITIALIZED: return "CKR_CRYPTOKI_ALREADY_INITIALIZED";
     default: return "CKR_unknown";
     }
 }
@@ -129,7 +132,7 @@ static pb_status find_slot(CK_FUNCTION_LIST *fn, const char *label, P11KitUri *u
     }
     free(slots);
     if (!found)
-        return pb_fail(PB_ERR_HSM, "no initialized token matches %s '%s'",
+        return pb_fail(PB_ERR_NOT_FOUND, "no initialized token matches %s '%s'",
                        uri ? "URI" : "label", uri ? "(configured URI)" : label);
     return PB_OK;
 }
@@ -141,8 +144,17 @@ pb_status pb_p11_find_slot_by_label(CK_FUNCTION_LIST *fn, const char *label, CK_
 
 static pb_status select_token(const pb_hsm_config *cfg, pb_p11_module *mod)
 {
-    if (cfg->token_uri[0] == '\0')
-        return find_slot(mod->fn, cfg->token_label, NULL, &mod->slot);
+    if (cfg->token_uri[0] == '\0') {
+        pb_status st = find_slot(mod->fn, cfg->token_label, NULL, &mod->slot);
+        /* A developer token that planbok made and SoftHSM no longer shows
+         * is almost always a damaged token.object: say so. */
+        if (st == PB_ERR_NOT_FOUND && mod->guard.active)
+            return pb_fail(PB_ERR_HSM,
+                           "token '%s' not found: its SoftHSM token file may be damaged; "
+                           "see docs/hsm.md",
+                           cfg->token_label);
+        return st == PB_ERR_NOT_FOUND ? PB_ERR_HSM : st;
+    }
 
     P11KitUri *uri = p11_kit_uri_new();
     if (!uri)
@@ -157,6 +169,8 @@ static pb_status select_token(const pb_hsm_config *cfg, pb_p11_module *mod)
         st = pb_fail(PB_ERR_ARGUMENT, "token URI must not carry pin-value; use pin_file or pin_env");
     } else {
         st = find_slot(mod->fn, NULL, uri, &mod->slot);
+        if (st == PB_ERR_NOT_FOUND)
+            st = PB_ERR_HSM;
     }
     p11_kit_uri_free(uri);
     return st;
@@ -182,16 +196,8 @@ static pb_status load_by_name(const char *name, pb_p11_module *mod)
     return PB_OK;
 }
 
-pb_status pb_p11_module_open(const pb_hsm_config *cfg, pb_p11_module *mod)
+static pb_status open_unguarded(const pb_hsm_config *cfg, pb_p11_module *mod)
 {
-    memset(mod, 0, sizeof *mod);
-    if (cfg->module[0] == '\0')
-        return pb_fail(PB_ERR_ARGUMENT, "no PKCS#11 module configured");
-    if (cfg->token_label[0] == '\0' && cfg->token_uri[0] == '\0')
-        return pb_fail(PB_ERR_ARGUMENT, "no token configured (token_label or token_uri)");
-    if (cfg->softhsm_conf[0] != '\0' && setenv("SOFTHSM2_CONF", cfg->softhsm_conf, 1) != 0)
-        return pb_fail(PB_ERR_STORAGE, "cannot set SOFTHSM2_CONF");
-
     pb_status st;
     if (looks_like_path(cfg->module)) {
         mod->fn = p11_kit_module_load(cfg->module, 0);
@@ -209,7 +215,8 @@ pb_status pb_p11_module_open(const pb_hsm_config *cfg, pb_p11_module *mod)
             p11_kit_modules_release(mod->registered);
         else
             p11_kit_module_release(mod->fn);
-        memset(mod, 0, sizeof *mod);
+        mod->fn = NULL;
+        mod->registered = NULL;
         return st;
     }
     CK_INFO info;
@@ -217,22 +224,65 @@ pb_status pb_p11_module_open(const pb_hsm_config *cfg, pb_p11_module *mod)
         pb_p11_unpad(mod->description, sizeof mod->description, info.libraryDescription,
                      sizeof info.libraryDescription);
 
-    st = select_token(cfg, mod);
-    if (st != PB_OK) {
-        pb_p11_module_close(mod);
-        return st;
-    }
-    return PB_OK;
+    return select_token(cfg, mod);
 }
+
+pb_status pb_p11_module_open(const pb_hsm_config *cfg, pb_p11_module *mod)
+{
+    memset(mod, 0, sizeof *mod);
+    pb_softhsm_guard_setup(&mod->guard, NULL); /* inactive until the checks pass */
+    if (cfg->module[0] == '\0')
+        return pb_fail(PB_ERR_ARGUMENT, "no PKCS#11 module configured");
+    if (cfg->token_label[0] == '\0' && cfg->token_uri[0] == '\0')
+        return pb_fail(PB_ERR_ARGUMENT, "no token configured (token_label or token_uri)");
+    if (cfg->softhsm_conf[0] != '\0' && setenv("SOFTHSM2_CONF", cfg->softhsm_conf, 1) != 0)
+        return pb_fail(PB_ERR_STORAGE, "cannot set SOFTHSM2_CONF");
+
+    /* Before C_Initialize: it reads every token's record, which a planbok
+     * process logging in elsewhere may be rewriting. */
+    pb_softhsm_guard_teardown(&mod->guard);
+    pb_softhsm_guard_setup(&mod->guard, cfg->softhsm_conf);
+    pb_status st = pb_softhsm_guard_lock(&mod->guard);
+    if (st == PB_OK)
+        st = open_unguarded(cfg, mod);
+    if (st != PB_OK)
+        pb_p11_module_close(mod);
+    return st;
+}
+
+pb_status pb_p11_module_guard_take(pb_p11_module *mod)
+{
+    return pb_softhsm_guard_lock(&mod->guard);
+}
+
+pb_status pb_p11_module_guard_release(pb_p11_module *mod, int logged_in)
+{
+    pb_status st = PB_OK;
+    if (logged_in && mod->guard.active && mod->guard.fds && mod->fn) {
+        CK_TOKEN_INFO info;
+        char label[33];
+        if (mod->fn->C_GetTokenInfo(mod->slot, &info) == CKR_OK) {
+            pb_p11_unpad(label, sizeof label, info.label, sizeof info.label);
+            st = pb_softhsm_guard_keep(&mod->guard, label);
+        }
+    }
+    pb_softhsm_guard_unlock(&mod->guard);
+    return st;
+}
+
+pb_status pb_p11_module_share(pb_p11_module *mod) { return pb_softhsm_guard_share(&mod->guard); }
+
+void pb_p11_module_unshare(pb_p11_module *mod) { pb_softhsm_guard_unshare(&mod->guard); }
 
 void pb_p11_module_close(pb_p11_module *mod)
 {
-    if (!mod->fn)
-        return;
-    p11_kit_module_finalize(mod->fn);
-    if (mod->registered)
-        p11_kit_modules_release(mod->registered);
-    else
-        p11_kit_module_release(mod->fn);
+    pb_softhsm_guard_teardown(&mod->guard);
+    if (mod->fn) {
+        p11_kit_module_finalize(mod->fn);
+        if (mod->registered)
+            p11_kit_modules_release(mod->registered);
+        else
+            p11_kit_module_release(mod->fn);
+    }
     memset(mod, 0, sizeof *mod);
 }

@@ -2,6 +2,7 @@
 #include "pkcs11/session_pool.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,13 +44,25 @@ static pb_status read_pin(const pb_hsm_config *cfg, unsigned char **pin, size_t 
     return pb_fail(PB_ERR_ARGUMENT, "no token PIN source configured (pin_file or pin_env)");
 }
 
+static atomic_ulong login_calls;
+
+unsigned long pb_p11_login_calls(void) { return atomic_load(&login_calls); }
+
 pb_status pb_p11_login(CK_FUNCTION_LIST *fn, CK_SESSION_HANDLE session, const pb_hsm_config *cfg)
 {
+    /* Each C_Login may rewrite the token's own record (SoftHSM does, every
+     * time), and a crash during a rewrite can cost the token: never log in
+     * when this application already is (login is per application and token). */
+    CK_SESSION_INFO info;
+    if (fn->C_GetSessionInfo(session, &info) == CKR_OK &&
+        (info.state == CKS_RW_USER_FUNCTIONS || info.state == CKS_RO_USER_FUNCTIONS))
+        return PB_OK;
     unsigned char *pin = NULL;
     size_t pin_len = 0;
     pb_status st = read_pin(cfg, &pin, &pin_len);
     if (st != PB_OK)
         return st;
+    atomic_fetch_add(&login_calls, 1);
     CK_RV rv = fn->C_Login(session, CKU_USER, pin, (CK_ULONG)pin_len);
     pb_secret_free(pin, pin_len);
     if (rv == CKR_OK || rv == CKR_USER_ALREADY_LOGGED_IN)
@@ -59,6 +72,11 @@ pb_status pb_p11_login(CK_FUNCTION_LIST *fn, CK_SESSION_HANDLE session, const pb
                        pb_p11_rv_name(rv));
     if (rv == CKR_PIN_LOCKED)
         return pb_fail(PB_ERR_AUTH, "token login refused: the user PIN is locked");
+    if (rv == CKR_USER_PIN_NOT_INITIALIZED)
+        return pb_fail(PB_ERR_HSM,
+                       "C_Login: the token has no user PIN (CKR_USER_PIN_NOT_INITIALIZED); "
+                       "a SoftHSM token whose file was read while being rewritten looks like "
+                       "this: see docs/hsm.md");
     return pb_p11_fail(rv, "C_Login");
 }
 

@@ -42,7 +42,10 @@ pb_status pb_pool_recover(pb_session_pool *pool, unsigned long seen_generation);
 /* CK_RVs after which a fresh session may succeed. */
 int pb_p11_rv_is_recoverable(CK_RV rv);
 
-/* Logs the token's user in on `session` (CKR_USER_ALREADY_LOGGED_IN is success). */
+/* Logs the token's user in on `session` (CKR_USER_ALREADY_LOGGED_IN is success).
+ * Calls no C_Login when the session already shows the user logged in. */
 pb_status pb_p11_login(CK_FUNCTION_LIST *fn, CK_SESSION_HANDLE session, const pb_hsm_config *cfg);
+/* How many C_Login calls this process made (tests: one per token). */
+unsigned long pb_p11_login_calls(void);
 
 #endif

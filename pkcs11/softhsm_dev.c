@@ -17,6 +17,7 @@
 #include "common/fail.h"
 #include "common/secret.h"
 #include "pkcs11/p11_module.h"
+#include "pkcs11/softhsm_guard.h"
 
 #define PIN_HEX_LEN 32
 
@@ -154,6 +155,53 @@ static pb_status init_token(CK_FUNCTION_LIST *fn, const char *dir, const char *l
     return st;
 }
 
+/* What is left of a token planbok made once, so that a token missing by its
+ * label must not be replaced by a new, empty one: its PIN files or the
+ * guard's copy. Returns a description, or NULL when nothing is left. */
+static const char *remnant(const pb_softhsm_guard *g, const char *dir, const char *label)
+{
+    char path[1024];
+    pb_softhsm_dev_pin_path(dir, label, path, sizeof path);
+    if (access(path, F_OK) == 0)
+        return "its PIN file";
+    snprintf(path, sizeof path, "%s/%s.so-pin", dir, label);
+    if (access(path, F_OK) == 0)
+        return "its SO PIN file";
+    if (pb_softhsm_guard_knows(g, label))
+        return "the guard's copy of its token file";
+    return NULL;
+}
+
+/* One label: keep an existing token (taking the guard's first copy for a
+ * token made before the guard existed), or make a new one. */
+static pb_status provision_one(CK_FUNCTION_LIST *fn, pb_softhsm_guard *g, const char *dir,
+                               const char *label)
+{
+    CK_SLOT_ID slot;
+    char pin_path[1024];
+    pb_softhsm_dev_pin_path(dir, label, pin_path, sizeof pin_path);
+    pb_status found = pb_p11_find_slot_by_label(fn, label, &slot);
+    if (found == PB_OK) {
+        if (access(pin_path, R_OK) != 0)
+            return pb_fail(PB_ERR_STORAGE, "token '%s' exists but its PIN file '%s' is missing",
+                           label, pin_path);
+        return pb_softhsm_guard_knows(g, label) ? PB_OK : pb_softhsm_guard_keep(g, label);
+    }
+    if (found != PB_ERR_NOT_FOUND)
+        return found; /* e.g. two tokens with this label: never add a third */
+    /* Initializing here would write new PIN files over the old ones and
+     * orphan every blob sealed under the old token's KEK. */
+    const char *left = remnant(g, dir, label);
+    if (left)
+        return pb_fail(PB_ERR_HSM,
+                       "token '%s' not found but %s exists: its SoftHSM token file may be "
+                       "damaged; refusing to initialize a new, empty token over it "
+                       "(see docs/hsm.md)",
+                       label, left);
+    pb_status st = init_token(fn, dir, label);
+    return st == PB_OK ? pb_softhsm_guard_keep(g, label) : st;
+}
+
 pb_status pb_softhsm_dev_provision(const char *module_path, const char *dir,
                                    const char *const *labels, size_t n_labels)
 {
@@ -167,28 +215,30 @@ pb_status pb_softhsm_dev_provision(const char *module_path, const char *dir,
     if (setenv("SOFTHSM2_CONF", conf, 1) != 0)
         return pb_fail(PB_ERR_STORAGE, "cannot set SOFTHSM2_CONF");
 
+    /* Under the token guard, like every start-up: a damaged token is put
+     * back before SoftHSM reads it, so it is found by its label below. */
+    pb_softhsm_guard guard;
+    pb_softhsm_guard_setup(&guard, conf);
+    if ((st = pb_softhsm_guard_lock(&guard)) != PB_OK) {
+        pb_softhsm_guard_teardown(&guard);
+        return st;
+    }
     CK_FUNCTION_LIST *fn = p11_kit_module_load(module_path, 0);
-    if (!fn)
+    if (!fn) {
+        pb_softhsm_guard_teardown(&guard);
         return pb_fail(PB_ERR_HSM, "cannot load SoftHSM from '%s' (is softhsm2 installed?)",
                        module_path);
+    }
     CK_RV rv = p11_kit_module_initialize(fn);
     if (rv != CKR_OK) {
         p11_kit_module_release(fn);
+        pb_softhsm_guard_teardown(&guard);
         return pb_p11_fail(rv, "C_Initialize (SoftHSM)");
     }
-    for (size_t i = 0; i < n_labels && st == PB_OK; i++) {
-        CK_SLOT_ID slot;
-        char pin_path[1024];
-        pb_softhsm_dev_pin_path(dir, labels[i], pin_path, sizeof pin_path);
-        if (pb_p11_find_slot_by_label(fn, labels[i], &slot) == PB_OK) {
-            if (access(pin_path, R_OK) != 0)
-                st = pb_fail(PB_ERR_STORAGE, "token '%s' exists but its PIN file '%s' is missing",
-                             labels[i], pin_path);
-            continue;
-        }
-        st = init_token(fn, dir, labels[i]);
-    }
+    for (size_t i = 0; i < n_labels && st == PB_OK; i++)
+        st = provision_one(fn, &guard, dir, labels[i]);
     p11_kit_module_finalize(fn);
     p11_kit_module_release(fn);
+    pb_softhsm_guard_teardown(&guard);
     return st;
 }

@@ -4,7 +4,9 @@
  * Owns: softhsm2.conf and the token directory under `dir`, and the random
  * user and SO PINs, written to files of mode 0600 before the token is
  * initialized. Must never touch system-wide files (/etc/softhsm,
- * /var/lib/softhsm) and never print a PIN. Idempotent.
+ * /var/lib/softhsm), never print a PIN, and never initialize a new token
+ * under a label whose old token is missing but left PIN files or a guard
+ * copy behind (that would orphan every sealed blob). Idempotent.
  */
 #ifndef PB_PKCS11_SOFTHSM_DEV_H
 #define PB_PKCS11_SOFTHSM_DEV_H

@@ -79,20 +79,18 @@ int pb_cmd_init(pb_cli *cli, int argc, char **argv)
     pb_json_string(stdout, path);
     printf(",\"config_created\":%s,\"paillier_bits\":%d,\"dev_softhsm\":%s,\"nodes\":[",
            existed ? "false" : "true", cfg.paillier_bits, cfg.dev_softhsm ? "true" : "false");
+    /* The key stores stay open through setup_nodes: the engine it opens then
+     * shares this process's login instead of logging in to each token again
+     * (every SoftHSM login rewrites the token's record). */
+    pb_keystore *kss[PB_NODES] = {NULL};
     for (int n = 0; n < PB_NODES; n++) {
-        pb_keystore *ks = NULL;
-        st = pb_keystore_open(&cfg.node[n], PB_KEYSTORE_CREATE, &ks);
-        if (st != PB_OK) {
-            printf("]}\n");
-            return pb_cli_error(st);
-        }
+        st = pb_keystore_open(&cfg.node[n], PB_KEYSTORE_CREATE, &kss[n]);
+        if (st != PB_OK)
+            break;
         pb_keystore_status s;
-        st = pb_keystore_status_get(ks, &s);
-        pb_keystore_close(ks);
-        if (st != PB_OK) {
-            printf("]}\n");
-            return pb_cli_error(st);
-        }
+        st = pb_keystore_status_get(kss[n], &s);
+        if (st != PB_OK)
+            break;
         printf("%s{\"node\":%d,\"token\":", n ? "," : "", n + 1);
         pb_json_string(stdout, s.token_label);
         printf(",\"kek\":");
@@ -101,9 +99,17 @@ int pb_cmd_init(pb_cli *cli, int argc, char **argv)
         pb_json_string(stdout, cfg.node[n].audit_key_label);
         printf(",\"ready\":%s}", s.kek_present && s.audit_key_present ? "true" : "false");
     }
+    if (st != PB_OK) {
+        printf("]}\n");
+        for (int n = 0; n < PB_NODES; n++)
+            pb_keystore_close(kss[n]);
+        return pb_cli_error(st);
+    }
     printf("]}\n");
     fflush(stdout);
     st = setup_nodes(cli);
     fprintf(stderr, "\n");
+    for (int n = 0; n < PB_NODES; n++)
+        pb_keystore_close(kss[n]);
     return st == PB_OK ? PB_EXIT_OK : pb_cli_error(st);
 }
