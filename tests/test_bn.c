@@ -1,5 +1,6 @@
 /* BIGNUM helpers: the signed encoding is canonical (one encoding per value,
- * everything else refused) and the samplers stay in their ranges. */
+ * everything else refused), the samplers stay in their ranges, and the
+ * constant-time products agree with OpenSSL's. */
 #include <criterion/criterion.h>
 #include <string.h>
 
@@ -167,4 +168,59 @@ Test(bn, secure_bignums_are_constant_time_and_in_the_secure_heap)
     BN_clear_free(s);
     cr_assert_not_null(pb_bn_ctx());
     cr_assert_eq(pb_bn_ctx(), pb_bn_ctx());
+}
+
+Test(bn, constant_time_products_equal_bn_mul_at_every_width_and_edge)
+{
+    BN_CTX *ctx = BN_CTX_new();
+    BIGNUM *a = BN_new(), *b = BN_new(), *want = BN_new(), *got = BN_new(), *m = BN_new();
+    cr_assert(ctx && a && b && want && got && m);
+    /* Widths on and off limb boundaries, up to a Paillier N^2. */
+    const int widths[][2] = {{1, 1}, {31, 33}, {256, 1152}, {1024, 1024}, {2048, 2048},
+                             {4096, 4096}, {1153, 257}};
+    for (size_t k = 0; k < sizeof widths / sizeof widths[0]; k++) {
+        int wa = widths[k][0], wb = widths[k][1];
+        for (int trial = 0; trial < 6; trial++) {
+            /* Trial 0: zero; 1: all ones at full width; then random. */
+            if (trial == 0) {
+                BN_zero(a);
+                cr_assert(BN_rand(b, wb, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY));
+            } else if (trial == 1) {
+                cr_assert(BN_set_word(a, 1) && BN_lshift(a, a, wa) && BN_sub_word(a, 1));
+                cr_assert(BN_set_word(b, 1) && BN_lshift(b, b, wb) && BN_sub_word(b, 1));
+            } else {
+                cr_assert(BN_rand(a, wa, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY));
+                cr_assert(BN_rand(b, wb, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY));
+            }
+            cr_assert(BN_mul(want, a, b, ctx));
+            cr_assert_eq(pb_bn_mul_ct(got, a, wa, b, wb), PB_OK, "%s", pb_last_error());
+            cr_assert_eq(BN_cmp(got, want), 0, "widths %d x %d, trial %d", wa, wb, trial);
+            cr_assert(BN_get_flags(got, BN_FLG_CONSTTIME));
+        }
+    }
+    /* Modular: odd and even moduli, the result aliasing an operand. */
+    for (int bits = 64; bits <= 4096; bits *= 4) {
+        for (int odd = 0; odd < 2; odd++) {
+            cr_assert(BN_rand(m, bits, BN_RAND_TOP_ONE, odd ? BN_RAND_BOTTOM_ODD
+                                                          : BN_RAND_BOTTOM_ANY));
+            cr_assert(BN_rand_range(a, m) && BN_rand_range(b, m));
+            cr_assert(BN_mod_mul(want, a, b, m, ctx));
+            cr_assert_eq(pb_bn_mod_mul_ct(a, a, b, m, ctx), PB_OK, "%s", pb_last_error());
+            cr_assert_eq(BN_cmp(a, want), 0, "%d-bit modulus", bits);
+        }
+    }
+    /* Refused: a negative operand, one wider than declared, no width. */
+    cr_assert(BN_set_word(a, 5) && BN_set_word(b, 7));
+    BN_set_negative(a, 1);
+    cr_assert_eq(pb_bn_mul_ct(got, a, 8, b, 8), PB_ERR_ARGUMENT);
+    BN_set_negative(a, 0);
+    cr_assert(BN_lshift(a, a, 40));
+    cr_assert_eq(pb_bn_mul_ct(got, a, 32, b, 8), PB_ERR_ARGUMENT);
+    cr_assert_eq(pb_bn_mul_ct(got, a, 0, b, 8), PB_ERR_ARGUMENT);
+    BN_free(a);
+    BN_free(b);
+    BN_free(want);
+    BN_free(got);
+    BN_free(m);
+    BN_CTX_free(ctx);
 }

@@ -445,3 +445,44 @@ Test(mpc_dkg, cosigner_export_with_a_bad_proof_is_refused)
     pb_mpc_bytes_free(e, len);
     pb_cosigner_params_free(params);
 }
+
+/* The 128-round proofs changed two wire formats: the cosigner export (v2)
+ * and every message (v2). The version byte is what refuses a peer or an
+ * export of the 80-round build, before any proof is parsed; the sealed
+ * secret kept its format (v1), so stored parameters stay usable. */
+Test(mpc_dkg, exports_and_messages_of_the_80_round_format_are_refused_by_version)
+{
+    pb_cosigner_params *params = mpc_fx_cosigner(2048);
+    uint8_t *e, *sec;
+    size_t len, sl;
+    cr_assert_eq(pb_cosigner_params_export(params, &e, &len), PB_OK);
+    cr_assert_eq(e[4], 2, "export version");
+    e[4] = 1;
+    pb_cosigner_public *pub;
+    cr_assert_eq(pb_cosigner_public_parse(&pub, e, len), PB_ERR_PARSE);
+    cr_assert(strstr(pb_last_error(), "unsupported version 1") != NULL, "%s", pb_last_error());
+    e[4] = 2;
+    cr_assert_eq(pb_cosigner_public_parse(&pub, e, len), PB_OK, "%s", pb_last_error());
+    cr_assert_eq(pb_cosigner_params_serialize(params, &sec, &sl), PB_OK);
+    cr_assert_eq(sec[4], 1, "the sealed secret keeps version 1");
+
+    pb_dkg_p1 *p1;
+    pb_dkg_p2 *p2;
+    uint8_t *m1, *m2 = NULL;
+    size_t l1, l2 = 0;
+    cr_assert_eq(pb_dkg_p1_new(&p1, pub, 2048), PB_OK);
+    cr_assert_eq(pb_dkg_p2_new(&p2, params, 2048), PB_OK);
+    cr_assert_eq(pb_dkg_p1_start(p1, &m1, &l1), PB_OK, "%s", pb_last_error());
+    cr_assert_eq(m1[4], 2, "message format version");
+    m1[4] = 1;
+    cr_assert_eq(pb_dkg_p2_step(p2, m1, l1, &m2, &l2), PB_ERR_PARSE);
+    cr_assert(strstr(pb_last_error(), "unsupported version 1") != NULL, "%s", pb_last_error());
+    cr_assert_null(m2);
+    pb_dkg_p1_free(p1);
+    pb_dkg_p2_free(p2);
+    pb_mpc_bytes_free(m1, l1);
+    pb_mpc_bytes_free(sec, sl);
+    pb_mpc_bytes_free(e, len);
+    pb_cosigner_public_free(pub);
+    pb_cosigner_params_free(params);
+}

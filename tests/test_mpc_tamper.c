@@ -73,7 +73,7 @@ static void sign_flips(int k)
     tp_advance(r, k);
     size_t len;
     (void)tp_in_flight(r, &len);
-    cr_assert_eq(tp_sweep_flips(r, SIZE_MAX, 80, 0x5160 + (uint64_t)k), len);
+    cr_assert_eq(tp_sweep_flips(r, SIZE_MAX, PB_ZK_MOD_ROUNDS, 0x5160 + (uint64_t)k), len);
     tp_free(r);
     close_fx(&f);
 }

@@ -207,3 +207,83 @@ int pb_bn_in_signed_range(const BIGNUM *a, int bits)
             return 0;
     return 1;
 }
+
+/* --- constant-time multiplication ------------------------------------------- */
+
+/* Little-endian 32-bit limbs of a value below 2^(32*n), through the
+ * fixed-width (constant-time) byte conversion. */
+static int to_limbs(const BIGNUM *a, uint32_t *limbs, size_t n, uint8_t *scratch)
+{
+    if (BN_bn2lebinpad(a, scratch, (int)(4 * n)) < 0)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        limbs[i] = (uint32_t)scratch[4 * i] | (uint32_t)scratch[4 * i + 1] << 8 |
+                   (uint32_t)scratch[4 * i + 2] << 16 | (uint32_t)scratch[4 * i + 3] << 24;
+    return 1;
+}
+
+pb_status pb_bn_mul_ct(BIGNUM *r, const BIGNUM *a, int abits, const BIGNUM *b, int bbits)
+{
+    if (abits <= 0 || bbits <= 0 || abits > (1 << 16) || bbits > (1 << 16))
+        return pb_fail(PB_ERR_ARGUMENT, "constant-time multiply: bad widths");
+    if (BN_is_negative(a) || BN_is_negative(b))
+        return pb_fail(PB_ERR_ARGUMENT, "constant-time multiply: negative operand");
+    size_t na = ((size_t)abits + 31) / 32, nb = ((size_t)bbits + 31) / 32, nr = na + nb;
+    /* Limbs of a, b and the product, then the byte scratch (as large as
+     * the product). All of it holds secrets: secure heap, cleansed. */
+    size_t words = na + nb + nr, total = 4 * words + 4 * nr;
+    pb_secure_heap_init();
+    uint8_t *mem = OPENSSL_secure_zalloc(total);
+    if (mem == NULL)
+        return pb_fail(PB_ERR_NOMEM, "constant-time multiply: allocation failed");
+    uint32_t *la = (uint32_t *)(void *)mem, *lb = la + na, *lr = lb + nb;
+    uint8_t *scratch = mem + 4 * words;
+    pb_status st = PB_OK;
+    if (!to_limbs(a, la, na, scratch) || !to_limbs(b, lb, nb, scratch)) {
+        st = pb_fail(PB_ERR_ARGUMENT, "constant-time multiply: operand wider than declared");
+        goto done;
+    }
+    for (size_t i = 0; i < na; i++) {
+        uint64_t carry = 0;
+        for (size_t j = 0; j < nb; j++) {
+            uint64_t t = (uint64_t)la[i] * lb[j] + lr[i + j] + carry;
+            lr[i + j] = (uint32_t)t;
+            carry = t >> 32;
+        }
+        lr[i + nb] = (uint32_t)carry;
+    }
+    for (size_t i = 0; i < nr; i++) {
+        scratch[4 * i] = (uint8_t)lr[i];
+        scratch[4 * i + 1] = (uint8_t)(lr[i] >> 8);
+        scratch[4 * i + 2] = (uint8_t)(lr[i] >> 16);
+        scratch[4 * i + 3] = (uint8_t)(lr[i] >> 24);
+    }
+    BN_set_flags(r, BN_FLG_CONSTTIME);
+    if (BN_lebin2bn(scratch, (int)(4 * nr), r) == NULL)
+        st = pb_fail(PB_ERR_CRYPTO, "constant-time multiply: conversion failed");
+done:
+    OPENSSL_secure_clear_free(mem, total);
+    return st;
+}
+
+pb_status pb_bn_mod_mul_ct(BIGNUM *r, const BIGNUM *a, const BIGNUM *b, const BIGNUM *m,
+                           BN_CTX *ctx)
+{
+    int bits = BN_num_bits(m);
+    BN_CTX_start(ctx);
+    BIGNUM *prod = BN_CTX_get(ctx);
+    pb_status st = PB_OK;
+    if (prod == NULL) {
+        st = pb_fail(PB_ERR_NOMEM, "constant-time multiply: allocation failed");
+        goto done;
+    }
+    if ((st = pb_bn_mul_ct(prod, a, bits, b, bits)) != PB_OK)
+        goto done;
+    BN_set_flags(r, BN_FLG_CONSTTIME);
+    if (!BN_nnmod(r, prod, m, ctx))
+        st = pb_fail(PB_ERR_CRYPTO, "constant-time multiply: reduction failed");
+    BN_clear(prod);
+done:
+    BN_CTX_end(ctx);
+    return st;
+}

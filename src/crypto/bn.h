@@ -23,6 +23,20 @@ pb_status pb_bn_decode(pb_reader *r, size_t max_bytes, BIGNUM *out);
 /* Same, but additionally requires 0 <= value < bound. */
 pb_status pb_bn_decode_mod(pb_reader *r, const BIGNUM *bound, BIGNUM *out);
 
+/* r = a*b for 0 <= a < 2^abits and 0 <= b < 2^bbits, where the widths are
+ * public. For secrets and masked secrets: BN_mul picks Karatsuba for
+ * operands of similar length, and that branches on comparisons of the
+ * operands' halves; this is a schoolbook product over limbs of the public
+ * widths, with no branch or memory access depending on the values. (The
+ * values' lengths in whole bytes still show, as in any BIGNUM.) r gets
+ * BN_FLG_CONSTTIME. Fails if an operand is negative or too wide. */
+pb_status pb_bn_mul_ct(BIGNUM *r, const BIGNUM *a, int abits, const BIGNUM *b, int bbits);
+/* r = a*b mod m for 0 <= a, b < 2^|m|: the product by pb_bn_mul_ct, the
+ * reduction by OpenSSL's division with BN_FLG_CONSTTIME (fixed-width, no
+ * value-dependent branch). r may alias a or b. */
+pb_status pb_bn_mod_mul_ct(BIGNUM *r, const BIGNUM *a, const BIGNUM *b, const BIGNUM *m,
+                           BN_CTX *ctx);
+
 /* A BIGNUM in the secure heap with BN_FLG_CONSTTIME set; free with BN_clear_free. */
 BIGNUM *pb_bn_secure_new(void);
 /* Uniform in Z_n^* (gcd(out, n) = 1). */

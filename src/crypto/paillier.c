@@ -275,9 +275,21 @@ static pb_status finish_encrypt(const pb_paillier_public *pk, const BIGNUM *m, c
         goto done;
     }
     BN_set_flags(gm, BN_FLG_CONSTTIME);
-    if (BN_copy(gm, m) == NULL || !BN_nnmod(gm, gm, pk->n, ctx) || !BN_mul(gm, gm, pk->n, ctx) ||
-        !BN_add_word(gm, 1) || !BN_mod_mul(c_out, gm, rn, pk->n2, ctx))
+    /* m is a secret or a masked secret, r^N the mask of the ciphertext: both
+     * products are taken at fixed width (see pb_bn_mul_ct). */
+    int nbits = BN_num_bits(pk->n);
+    if (BN_copy(gm, m) == NULL || !BN_nnmod(gm, gm, pk->n, ctx)) {
         st = pb_fail(PB_ERR_CRYPTO, "paillier encrypt: arithmetic failed");
+        goto clear;
+    }
+    if ((st = pb_bn_mul_ct(gm, gm, nbits, pk->n, nbits)) != PB_OK)
+        goto clear;
+    if (!BN_add_word(gm, 1)) {
+        st = pb_fail(PB_ERR_CRYPTO, "paillier encrypt: arithmetic failed");
+        goto clear;
+    }
+    st = pb_bn_mod_mul_ct(c_out, gm, rn, pk->n2, ctx);
+clear:
     BN_clear(gm);
 done:
     BN_CTX_end(ctx);
@@ -371,7 +383,10 @@ static int decrypt_half(BIGNUM *out, const BIGNUM *c, const BIGNUM *prime, const
         BN_set_flags(l, BN_FLG_CONSTTIME);
         ok = BN_nnmod(x, c, prime2, ctx) &&
              BN_mod_exp_mont_consttime(x, x, pm1, prime2, ctx, mont2) && BN_sub_word(x, 1) &&
-             BN_div(l, NULL, x, prime, ctx) && BN_mod_mul_montgomery(out, l, h_mont, mont, ctx);
+             BN_div(l, NULL, x, prime, ctx) &&
+             /* l*h at fixed width, then out of Montgomery form (h is kept in it). */
+             pb_bn_mod_mul_ct(out, l, h_mont, prime, ctx) == PB_OK &&
+             BN_from_montgomery(out, out, mont, ctx);
         BN_clear(x);
         BN_clear(l);
     }
@@ -398,15 +413,31 @@ pb_status pb_paillier_decrypt(const pb_paillier_private *sk, const BIGNUM *c, BI
     BN_set_flags(mp, BN_FLG_CONSTTIME);
     BN_set_flags(mq, BN_FLG_CONSTTIME);
     BN_set_flags(t, BN_FLG_CONSTTIME);
-    /* Garner: m = mq + q·((mp - mq)·q^-1 mod p). */
+    /* Garner: m = mq + q·((mp - mq)·q^-1 mod p). The halves are secret:
+     * mp + p - mq stays positive (mq < q < p), so no reduction depends on a
+     * sign; the products are fixed-width (pb_bn_mul_ct), and multiplying by
+     * q^-1 in Montgomery form then leaving it (constant-time in OpenSSL)
+     * gives the plain product. */
+    int pbits = BN_num_bits(sk->p), qbits = BN_num_bits(sk->q);
     if (!decrypt_half(mp, c, sk->p, sk->p_minus_1, sk->p2, sk->mont_p2, sk->hp_mont,
                       sk->mont_p, ctx) ||
         !decrypt_half(mq, c, sk->q, sk->q_minus_1, sk->q2, sk->mont_q2, sk->hq_mont,
                       sk->mont_q, ctx) ||
-        !BN_sub(t, mp, mq) || !BN_nnmod(t, t, sk->p, ctx) ||
-        !BN_mod_mul_montgomery(t, t, sk->qinv_mont, sk->mont_p, ctx) ||
-        !BN_mul(t, t, sk->q, ctx) || !BN_add(m_out, t, mq))
+        !BN_add(t, mp, sk->p) || !BN_sub(t, t, mq) || !BN_nnmod(t, t, sk->p, ctx)) {
         st = pb_fail(PB_ERR_CRYPTO, "paillier decrypt: arithmetic failed");
+        goto clear;
+    }
+    if ((st = pb_bn_mod_mul_ct(t, t, sk->qinv_mont, sk->p, ctx)) != PB_OK)
+        goto clear;
+    if (!BN_from_montgomery(t, t, sk->mont_p, ctx)) {
+        st = pb_fail(PB_ERR_CRYPTO, "paillier decrypt: arithmetic failed");
+        goto clear;
+    }
+    if ((st = pb_bn_mul_ct(t, t, pbits, sk->q, qbits)) != PB_OK)
+        goto clear;
+    if (!BN_add(m_out, t, mq))
+        st = pb_fail(PB_ERR_CRYPTO, "paillier decrypt: arithmetic failed");
+clear:
     BN_clear(mp);
     BN_clear(mq);
     BN_clear(t);

@@ -111,8 +111,8 @@ static pb_status commit2(BIGNUM *out, const BIGNUM *b1, const BIGNUM *e1, const 
     if ((st = pb_zku_pow_secret(u, b1, e1, rp->n_hat, mont, ctx)) != PB_OK ||
         (st = pb_zku_pow_secret(v, b2, e2, rp->n_hat, mont, ctx)) != PB_OK)
         goto done;
-    if (!BN_mod_mul(out, u, v, rp->n_hat, ctx))
-        st = pb_fail(PB_ERR_CRYPTO, "fac proof: arithmetic failed");
+    /* u and v are secret powers; only their product is published. */
+    st = pb_bn_mod_mul_ct(out, u, v, rp->n_hat, ctx);
 done:
     BN_CTX_end(ctx);
     return st;
@@ -178,9 +178,19 @@ pb_status pb_zk_fac_prove_factors(const pb_transcript *t, const BIGNUM *n0, cons
     if ((st = pb_zk_fac_challenge(t, n0, rp, proof, e)) != PB_OK)
         goto done;
     BIGNUM *tmp = sv[S_TMP], *tmp2 = sv[S_TMP2];
-    if (!BN_mul(tmp, e, p, ctx) || !BN_add(proof->z1, sv[S_ALPHA], tmp) ||
-        !BN_mul(tmp, e, q, ctx) || !BN_add(proof->z2, sv[S_BETA], tmp) ||
-        !BN_mul(tmp, e, sv[S_MU], ctx) || !BN_add(proof->w1, sv[S_X], tmp) ||
+    /* e*p and e*q at fixed width (the factors are the witness). The signed
+     * masks below go through BN_mul, which for these unequal lengths is the
+     * schoolbook product, and BN_add, which branches on the operands' signs:
+     * see docs/protocol.md 13. */
+    if ((st = pb_zku_mul_challenge(tmp, e, p, BN_num_bits(p))) != PB_OK ||
+        !BN_add(proof->z1, sv[S_ALPHA], tmp) ||
+        (st = pb_zku_mul_challenge(tmp, e, q, BN_num_bits(q))) != PB_OK ||
+        !BN_add(proof->z2, sv[S_BETA], tmp)) {
+        if (st == PB_OK)
+            st = pb_fail(PB_ERR_CRYPTO, "fac proof: arithmetic failed");
+        goto done;
+    }
+    if (!BN_mul(tmp, e, sv[S_MU], ctx) || !BN_add(proof->w1, sv[S_X], tmp) ||
         !BN_mul(tmp, e, sv[S_NU], ctx) || !BN_add(proof->w2, sv[S_Y], tmp) ||
         /* v = r + e (sigma - nu p) */
         !BN_mul(tmp, sv[S_NU], p, ctx) || !BN_sub(tmp2, sv[S_SIGMA], tmp) ||

@@ -121,7 +121,8 @@ static int exp2_secret_signed(BIGNUM *out, const BIGNUM *a, const BIGNUM *e1, co
     BIGNUM *u = pb_bn_secure_new();
     BIGNUM *v = pb_bn_secure_new();
     int ok = u && v && pb_zku_pow_secret(u, a, e1, m, mont, ctx) == PB_OK &&
-             pb_zku_pow_secret(v, b, e2, m, mont, ctx) == PB_OK && BN_mod_mul(out, u, v, m, ctx);
+             pb_zku_pow_secret(v, b, e2, m, mont, ctx) == PB_OK &&
+             pb_bn_mod_mul_ct(out, u, v, m, ctx) == PB_OK;
     BN_clear_free(u);
     BN_clear_free(v);
     return ok;
@@ -233,10 +234,15 @@ pb_status pb_zk_logstar_prove(const pb_transcript *t, const pb_paillier_public *
         goto done;
     }
 
-    /* Second message. e is public, so branching on its sign is fine. */
+    /* Second message. e is public, so branching on its sign is fine; e*x
+     * is fixed-width (x < 2^l was checked above). */
+    st = pb_zku_mul_challenge(tmp, e, xs, PB_ZK_L);
+    if (st != PB_OK) {
+        pb_fail_context(st, "pi-log* prove: z1");
+        goto done;
+    }
     st = PB_ERR_CRYPTO;
-    if (!BN_mul(tmp, e, xs, ctx) || !BN_add(p->z1, alpha, tmp) ||
-        !BN_mul(tmp, e, mu, ctx) || !BN_add(p->z3, gamma, tmp)) {
+    if (!BN_add(p->z1, alpha, tmp) || !BN_mul(tmp, e, mu, ctx) || !BN_add(p->z3, gamma, tmp)) {
         pb_fail(PB_ERR_CRYPTO, "pi-log* prove: z1, z3");
         goto done;
     }
@@ -260,8 +266,9 @@ pb_status pb_zk_logstar_prove(const pb_transcript *t, const pb_paillier_public *
             goto done;
         }
     }
-    if (!BN_mod_mul(p->z2, r, tmp, n0, ctx)) {
-        pb_fail(PB_ERR_CRYPTO, "pi-log* prove: z2");
+    /* r and rho^e are secret (only their product is published). */
+    if (pb_bn_mod_mul_ct(p->z2, r, tmp, n0, ctx) != PB_OK) {
+        pb_fail_context(PB_ERR_CRYPTO, "pi-log* prove: z2");
         goto done;
     }
     st = PB_OK;

@@ -24,6 +24,8 @@
 
 #define MOD_CHALLENGE_TRIES 64
 
+_Static_assert(PB_ZK_MOD_ROUNDS >= 128, "Pi^mod must reach 128-bit soundness");
+
 pb_zk_mod_proof *pb_zk_mod_alloc(void)
 {
     pb_zk_mod_proof *proof = calloc(1, sizeof *proof);
@@ -63,6 +65,9 @@ pb_status pb_zk_mod_challenges(const pb_transcript *t, const BIGNUM *n, const BI
         return pb_fail(PB_ERR_NOMEM, "mod proof: no BN_CTX");
     pb_transcript tr = *t;
     pb_transcript_append(&tr, "proof", "pi-mod", 6);
+    /* The challenges are drawn one after another: without the count, the
+     * first rounds of a longer proof would be a shorter proof's. */
+    pb_transcript_append_u64(&tr, "mod.rounds", PB_ZK_MOD_ROUNDS);
     pb_transcript_append_bn(&tr, "mod.N", n);
     pb_transcript_append_bn(&tr, "mod.w", w);
     for (int i = 0; i < PB_ZK_MOD_ROUNDS; i++) {
@@ -122,10 +127,16 @@ static pb_status fourth_root(const prime_part *pp, const BIGNUM *v, BIGNUM *u, i
     }
     BN_set_flags(u4, BN_FLG_CONSTTIME);
     BN_set_flags(neg, BN_FLG_CONSTTIME);
-    if (!BN_mod_exp_mont_consttime(u, v, pp->root_exp, pp->p, ctx, pp->mont) ||
-        !BN_mod_sqr(u4, u, pp->p, ctx) || !BN_mod_sqr(u4, u4, pp->p, ctx) ||
-        !BN_sub(neg, pp->p, v)) {
+    /* u is the secret root: squared at fixed width (pb_bn_mod_mul_ct). */
+    if (!BN_mod_exp_mont_consttime(u, v, pp->root_exp, pp->p, ctx, pp->mont)) {
         st = pb_fail(PB_ERR_CRYPTO, "mod proof: exponentiation failed");
+        goto done;
+    }
+    if ((st = pb_bn_mod_mul_ct(u4, u, u, pp->p, ctx)) != PB_OK ||
+        (st = pb_bn_mod_mul_ct(u4, u4, u4, pp->p, ctx)) != PB_OK)
+        goto done;
+    if (!BN_sub(neg, pp->p, v)) {
+        st = pb_fail(PB_ERR_CRYPTO, "mod proof: arithmetic failed");
         goto done;
     }
     /* The sign is public: it is determined by the published a_i, b_i. */
@@ -164,8 +175,13 @@ static pb_status prime_part_init(prime_part *pp, const BIGNUM *p, const BIGNUM *
     BN_set_flags(pm1, BN_FLG_CONSTTIME);
     BN_set_flags(k, BN_FLG_CONSTTIME);
     if (!BN_MONT_CTX_set(pp->mont, p, ctx) || !BN_sub(pm1, p, BN_value_one()) ||
-        !BN_add(k, p, BN_value_one()) || !BN_rshift(k, k, 2) ||
-        !BN_mod_sqr(pp->root_exp, k, pm1, ctx) || !BN_nnmod(k, n, pm1, ctx)) {
+        !BN_add(k, p, BN_value_one()) || !BN_rshift(k, k, 2)) {
+        st = pb_fail(PB_ERR_CRYPTO, "mod proof: setup failed");
+        goto done;
+    }
+    if ((st = pb_bn_mod_mul_ct(pp->root_exp, k, k, pm1, ctx)) != PB_OK)
+        goto done;
+    if (!BN_nnmod(k, n, pm1, ctx)) {
         st = pb_fail(PB_ERR_CRYPTO, "mod proof: setup failed");
         goto done;
     }
@@ -223,11 +239,9 @@ static pb_status mod_prove_round(void *arg, size_t i, BN_CTX *ctx)
      * so b = 1 exactly when the symbols of y differ. */
     int b = sp != sq;
     int a = b ? (sp * pv->pp.w_sign == -1) : (sp == -1);
-    if (b && (!BN_mod_mul(xp, xp, pv->pp.w_root, pv->pp.p, ctx) ||
-              !BN_mod_mul(xq, xq, pv->pq.w_root, pv->pq.p, ctx))) {
-        st = pb_fail(PB_ERR_CRYPTO, "mod proof: arithmetic failed");
+    if (b && ((st = pb_bn_mod_mul_ct(xp, xp, pv->pp.w_root, pv->pp.p, ctx)) != PB_OK ||
+              (st = pb_bn_mod_mul_ct(xq, xq, pv->pq.w_root, pv->pq.p, ctx)) != PB_OK))
         goto done;
-    }
     if ((st = pb_zku_crt(proof->x[i], xp, xq, pv->pp.p, pv->pq.p, pv->qinv, ctx)) != PB_OK ||
         (st = pb_zku_crt(proof->z[i], zp, zq, pv->pp.p, pv->pq.p, pv->qinv, ctx)) != PB_OK)
         goto done;

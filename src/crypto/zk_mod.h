@@ -2,6 +2,7 @@
  *
  * Proves N = p*q with p = q = 3 (mod 4) and gcd(N, phi(N)) = 1, with
  * PB_ZK_MOD_ROUNDS parallel repetitions (soundness 2^-PB_ZK_MOD_ROUNDS).
+ * The count is implicit on the wire: a proof has exactly that many rounds.
  * The prover's per-round fourth roots are computed on both cores.
  * Caller's transcript is bound to (domain, session id, prover role).
  */
@@ -12,7 +13,11 @@
 #include "crypto/paillier.h"
 #include "crypto/transcript.h"
 
-#define PB_ZK_MOD_ROUNDS 80
+/* Each round lets a bad modulus through with probability at most 1/2, and
+ * under Fiat-Shamir a prover may grind challenges offline: 128 rounds put
+ * that at 2^128 hash evaluations, the level of everything else
+ * (docs/protocol.md 3.2). */
+#define PB_ZK_MOD_ROUNDS 128
 
 typedef struct pb_zk_mod_proof pb_zk_mod_proof;
 

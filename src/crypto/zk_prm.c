@@ -22,6 +22,9 @@
 #include "crypto/zk_prm_impl.h"
 #include "crypto/zk_util.h"
 
+_Static_assert(PB_ZK_PRM_ROUNDS >= 128, "Pi^prm must reach 128-bit soundness");
+_Static_assert(PB_ZK_PRM_ROUNDS % 8 == 0, "the challenge bits fill whole bytes");
+
 pb_zk_prm_proof *pb_zk_prm_alloc(void)
 {
     pb_zk_prm_proof *proof = calloc(1, sizeof *proof);
@@ -54,12 +57,18 @@ void pb_zk_prm_challenge(const pb_transcript *t, const pb_rped_public *pub,
 {
     pb_transcript tr = *t;
     pb_transcript_append(&tr, "proof", "pi-prm", 6);
+    /* The proof's own shape (round count, |N^| and the response bound) is
+     * bound too, so the challenge of one parameter choice is never valid
+     * for another; it costs three hash items. */
+    pb_transcript_append_u64(&tr, "prm.rounds", PB_ZK_PRM_ROUNDS);
+    pb_transcript_append_u64(&tr, "prm.bits", (uint64_t)pub->bits);
+    pb_transcript_append_u64(&tr, "prm.zbits", (uint64_t)PB_ZK_PRM_Z_BITS(pub->bits));
     pb_transcript_append_bn(&tr, "prm.N", pub->n_hat);
     pb_transcript_append_bn(&tr, "prm.s", pub->s);
     pb_transcript_append_bn(&tr, "prm.t", pub->t);
     for (int i = 0; i < PB_ZK_PRM_ROUNDS; i++)
         pb_transcript_append_bn(&tr, "prm.A", proof->a[i]);
-    uint8_t bits[(PB_ZK_PRM_ROUNDS + 7) / 8];
+    uint8_t bits[PB_ZK_PRM_ROUNDS / 8];
     pb_transcript_challenge_bytes(&tr, "prm.e", bits, sizeof bits);
     for (int i = 0; i < PB_ZK_PRM_ROUNDS; i++)
         e[i] = (uint8_t)((bits[i / 8] >> (i % 8)) & 1);

@@ -190,20 +190,46 @@ pb_status pb_zku_random_symmetric(const BIGNUM *bound, BIGNUM *out)
     return st;
 }
 
+pb_status pb_zku_mul_challenge(BIGNUM *out, const BIGNUM *e, const BIGNUM *x, int xbits)
+{
+    BIGNUM *e_abs = BN_dup(e);
+    if (e_abs == NULL)
+        return pb_fail(PB_ERR_NOMEM, "challenge product: allocation failed");
+    BN_set_negative(e_abs, 0);
+    int ebits = BN_num_bits(e_abs);
+    pb_status st = pb_bn_mul_ct(out, x, xbits, e_abs, ebits > 0 ? ebits : 1);
+    if (st == PB_OK)
+        BN_set_negative(out, BN_is_negative(e));
+    BN_free(e_abs);
+    return st;
+}
+
 pb_status pb_zku_crt(BIGNUM *out, const BIGNUM *xp, const BIGNUM *xq, const BIGNUM *p,
                      const BIGNUM *q, const BIGNUM *qinv, BN_CTX *ctx)
 {
     BN_CTX_start(ctx);
     BIGNUM *h = BN_CTX_get(ctx);
+    BIGNUM *xq_p = BN_CTX_get(ctx);
     pb_status st = PB_OK;
-    if (h == NULL) {
+    if (xq_p == NULL) {
         st = pb_fail(PB_ERR_NOMEM, "CRT: allocation failed");
         goto done;
     }
     BN_set_flags(h, BN_FLG_CONSTTIME);
-    /* out = xq + q * ((xp - xq) * qinv mod p) */
-    if (!BN_mod_sub(h, xp, xq, p, ctx) || !BN_mod_mul(h, h, qinv, p, ctx) ||
-        !BN_mul(h, h, q, ctx) || !BN_add(out, h, xq))
+    BN_set_flags(xq_p, BN_FLG_CONSTTIME);
+    /* out = xq + q * ((xp - xq) * qinv mod p). Every value is secret: the
+     * difference is taken as xp + p - (xq mod p), which is never negative
+     * (a reduction of a negative number branches on its sign), and both
+     * products are fixed-width (pb_bn_mul_ct). */
+    if (!BN_nnmod(xq_p, xq, p, ctx) || !BN_add(h, xp, p) || !BN_sub(h, h, xq_p) ||
+        !BN_nnmod(h, h, p, ctx)) {
+        st = pb_fail(PB_ERR_CRYPTO, "CRT: arithmetic failed");
+        goto done;
+    }
+    if ((st = pb_bn_mod_mul_ct(h, h, qinv, p, ctx)) != PB_OK ||
+        (st = pb_bn_mul_ct(h, h, BN_num_bits(p), q, BN_num_bits(q))) != PB_OK)
+        goto done;
+    if (!BN_add(out, h, xq))
         st = pb_fail(PB_ERR_CRYPTO, "CRT: arithmetic failed");
 done:
     BN_CTX_end(ctx);

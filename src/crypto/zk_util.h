@@ -33,6 +33,11 @@ pb_status pb_zku_pow_secret(BIGNUM *out, const BIGNUM *base, const BIGNUM *e, co
 pb_status pb_zku_pow_public(BIGNUM *out, const BIGNUM *base, const BIGNUM *e, const BIGNUM *m,
                             BN_MONT_CTX *mont, BN_CTX *ctx);
 
+/* out = e * x for a PUBLIC e of either sign (a challenge) and a SECRET
+ * x in [0, 2^xbits): the product is fixed-width (pb_bn_mul_ct); only e's
+ * sign is branched on. */
+pb_status pb_zku_mul_challenge(BIGNUM *out, const BIGNUM *e, const BIGNUM *x, int xbits);
+
 /* Uniform in [-bound, bound] (bound >= 0), from the private RNG. */
 pb_status pb_zku_random_symmetric(const BIGNUM *bound, BIGNUM *out);
 

@@ -2,7 +2,7 @@
  * Pi^prm, and P1's verification (see cosigner.h).
  *
  * Secret encoding: "PBCS" | u8 version (1) | u16 |N^| | ring-Pedersen secret.
- * Export:          "PBCX" | u8 version (1) | u16 |N^| | (N^, s, t) | Pi^prm.
+ * Export:          "PBCX" | u8 version (2) | u16 |N^| | (N^, s, t) | Pi^prm.
  */
 #include "mpc/cosigner.h"
 
@@ -17,7 +17,11 @@
 #include "crypto/zk_prm.h"
 #include "mpc/share.h"
 
-#define COSIGNER_VERSION 1
+/* The export's version follows Pi^prm's round count (2: 128 rounds), so an
+ * export made by an older build is refused by name instead of as a
+ * truncated proof. The sealed secret is unaffected and keeps its version. */
+#define SECRET_VERSION 1
+#define EXPORT_VERSION 2
 static const uint8_t SECRET_MAGIC[4] = {'P', 'B', 'C', 'S'};
 static const uint8_t EXPORT_MAGIC[4] = {'P', 'B', 'C', 'X'};
 
@@ -48,14 +52,15 @@ PB_API void pb_cosigner_params_free(pb_cosigner_params *p)
     free(p);
 }
 
-static void put_header(pb_writer *w, const uint8_t magic[4], int bits)
+static void put_header(pb_writer *w, const uint8_t magic[4], uint8_t version, int bits)
 {
     pb_writer_raw(w, magic, 4);
-    pb_writer_u8(w, COSIGNER_VERSION);
+    pb_writer_u8(w, version);
     pb_writer_u16(w, (uint16_t)bits);
 }
 
-static pb_status get_header(pb_reader *r, const uint8_t magic[4], int *bits, const char *what)
+static pb_status get_header(pb_reader *r, const uint8_t magic[4], uint8_t want_version,
+                            int *bits, const char *what)
 {
     const uint8_t *m = pb_reader_raw(r, 4);
     uint8_t version = pb_reader_u8(r);
@@ -64,7 +69,7 @@ static pb_status get_header(pb_reader *r, const uint8_t magic[4], int *bits, con
         return pb_fail(PB_ERR_PARSE, "%s: truncated header", what);
     if (memcmp(m, magic, 4) != 0)
         return pb_fail(PB_ERR_PARSE, "%s: bad magic", what);
-    if (version != COSIGNER_VERSION)
+    if (version != want_version)
         return pb_fail(PB_ERR_PARSE, "%s: unsupported version %u", what, version);
     if (!pb_share_bits_allowed(*bits))
         return pb_fail(PB_ERR_PARSE, "%s: size %d is not 2048 or 3072", what, *bits);
@@ -76,7 +81,7 @@ PB_API pb_status pb_cosigner_params_serialize(const pb_cosigner_params *p, uint8
 {
     pb_writer w;
     pb_writer_init(&w);
-    put_header(&w, SECRET_MAGIC, pb_rped_public_of(p->sec)->bits);
+    put_header(&w, SECRET_MAGIC, SECRET_VERSION, pb_rped_public_of(p->sec)->bits);
     pb_rped_secret_encode(&w, p->sec);
     return pb_writer_finish(&w, out, out_len);
 }
@@ -88,7 +93,7 @@ PB_API pb_status pb_cosigner_params_parse(pb_cosigner_params **out, const uint8_
     pb_reader r;
     int bits;
     pb_reader_init(&r, in, in_len);
-    pb_status st = get_header(&r, SECRET_MAGIC, &bits, "cosigner parameters");
+    pb_status st = get_header(&r, SECRET_MAGIC, SECRET_VERSION, &bits, "cosigner parameters");
     if (st != PB_OK)
         return st;
     pb_cosigner_params *p = calloc(1, sizeof *p);
@@ -144,7 +149,7 @@ PB_API pb_status pb_cosigner_params_export(const pb_cosigner_params *p, uint8_t 
         return pb_fail_context(st, "cosigner export");
     pb_writer w;
     pb_writer_init(&w);
-    put_header(&w, EXPORT_MAGIC, pub->bits);
+    put_header(&w, EXPORT_MAGIC, EXPORT_VERSION, pub->bits);
     pb_rped_public_encode(&w, pub);
     pb_zk_prm_encode(&w, proof);
     pb_zk_prm_free(proof);
@@ -158,7 +163,8 @@ PB_API pb_status pb_cosigner_public_parse(pb_cosigner_public **out, const uint8_
     pb_reader r;
     int bits;
     pb_reader_init(&r, in, in_len);
-    pb_status st = get_header(&r, EXPORT_MAGIC, &bits, "cosigner public parameters");
+    pb_status st = get_header(&r, EXPORT_MAGIC, EXPORT_VERSION, &bits,
+                              "cosigner public parameters");
     if (st != PB_OK)
         return st;
     pb_rped_public *pub = NULL;

@@ -22,7 +22,9 @@
 #define PB_MSG_MAGIC_1 'B'
 #define PB_MSG_MAGIC_2 'M'
 #define PB_MSG_MAGIC_3 'P'
-#define PB_MSG_VERSION 1
+/* 2: Pi^mod in DKG and refresh message 3 has 128 rounds (1 had 80); a peer
+ * on the other version is refused at message 1, before any work. */
+#define PB_MSG_VERSION 2
 #define PB_MSG_HEADER_BYTES 40
 #define PB_NONCE_BYTES 32
 

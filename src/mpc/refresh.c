@@ -13,7 +13,8 @@
  * before d1 is opened, so neither party chooses d. The public key and chain
  * code never change. Old records are only read: until both sides hold the
  * new ones the old ones keep signing, whatever message the run stops at.
- * Must never modify the old records or keep x_i' beyond the new record.
+ * Must never modify the old records, keep x_i' beyond the new record, or
+ * keep the offset d (or d1, d2) past the step that uses it.
  */
 #include <string.h>
 
@@ -58,8 +59,10 @@ static pb_status shift_points(const pb_point *q1, const pb_point *q2, const pb_s
 {
     pb_scalar neg;
     pb_scalar_negate(&neg, d);
-    if (pb_point_add_base_mul(q1n, q1, d) != PB_OK ||
-        pb_point_add_base_mul(q2n, q2, &neg) != PB_OK)
+    int ok = pb_point_add_base_mul(q1n, q1, d) == PB_OK &&
+             pb_point_add_base_mul(q2n, q2, &neg) == PB_OK;
+    pb_scalar_wipe(&neg);
+    if (!ok)
         return pb_fail(PB_ERR_PROOF, "refresh: a new public share is the identity");
     return PB_OK;
 }
@@ -142,44 +145,59 @@ static pb_status p1_on_m2(pb_refresh_p1 *s, const uint8_t *in, size_t in_len, ui
     pb_session_set_sid(&s->core);
     if ((st = pb_msg_check_sid(m2.sid, s->core.sid, "refresh message 2")) != PB_OK)
         return st;
+    /* d is the gap between the old and the new shares: whoever holds it and
+     * one old share has the matching new one. It lives only on this stack
+     * frame and in the session's d1, and both are wiped on every way out. */
     pb_scalar d;
     pb_scalar_add(&d, &s->d1, &m2.d2);
+    pb_scalar_wipe(&m2.d2);
+    pb_refresh_m3 m3;
+    memset(&m3, 0, sizeof m3);
 
     pb_share_p1 *rec = pb_share_p1_alloc();
-    if (!rec)
-        return pb_fail(PB_ERR_NOMEM, "allocation failed");
+    if (!rec) {
+        st = pb_fail(PB_ERR_NOMEM, "allocation failed");
+        goto done;
+    }
     s->result = rec;
     rec->generation = s->old->generation + 1;
-    if (rec->generation == 0)
-        return pb_fail(PB_ERR_ARGUMENT, "refresh: generation counter exhausted");
+    if (rec->generation == 0) {
+        st = pb_fail(PB_ERR_ARGUMENT, "refresh: generation counter exhausted");
+        goto done;
+    }
     rec->q = s->old->q;
     memcpy(rec->chain, s->old->chain, sizeof rec->chain);
     pb_scalar_add(&rec->x1, &s->old->x1, &d);
-    if (pb_scalar_is_zero(&rec->x1))
-        return pb_fail(PB_ERR_PROOF, "refresh: the new share is zero");
+    if (pb_scalar_is_zero(&rec->x1)) {
+        st = pb_fail(PB_ERR_PROOF, "refresh: the new share is zero");
+        goto done;
+    }
     if ((st = shift_points(&s->old->q1, &s->old->q2, &d, &rec->q1, &rec->q2)) != PB_OK)
-        return st;
-    if ((rec->cosigner = pb_rped_public_dup(s->cosigner)) == NULL)
-        return pb_fail(PB_ERR_NOMEM, "allocation failed");
+        goto done;
+    if ((rec->cosigner = pb_rped_public_dup(s->cosigner)) == NULL) {
+        st = pb_fail(PB_ERR_NOMEM, "allocation failed");
+        goto done;
+    }
 
-    pb_refresh_m3 m3;
-    memset(&m3, 0, sizeof m3);
     memcpy(m3.sid, s->core.sid, PB_SESSION_ID_BYTES);
     m3.d1 = s->d1;
     memcpy(m3.opening, s->opening, sizeof m3.opening);
     pb_key_bundle_ctx kctx;
     pb_refresh_bundle_ctx(&kctx, s->core.sid, s->old_id);
     if ((st = pb_key_bundle_make(&m3.key, &kctx, s->sk, s->cosigner, &rec->x1, &rec->q1)) !=
-        PB_OK)
-        return st;
-    st = pb_refresh_m3_encode(&m3, out, out_len);
-    pb_refresh_m3_clear(&m3);
-    if (st != PB_OK)
-        return st;
+            PB_OK ||
+        (st = pb_refresh_m3_encode(&m3, out, out_len)) != PB_OK)
+        goto done;
     rec->paillier = s->sk;
     s->sk = NULL;
     s->core.next = 4;
-    return PB_OK;
+done:
+    /* d1 is not needed after m3, and a failed session never sends it. */
+    pb_scalar_wipe(&d);
+    pb_scalar_wipe(&m3.d1);
+    pb_scalar_wipe(&s->d1);
+    pb_refresh_m3_clear(&m3);
+    return st;
 }
 
 static pb_status p1_on_m4(pb_refresh_p1 *s, const uint8_t *in, size_t in_len)
@@ -279,7 +297,9 @@ static pb_status p2_on_m1(pb_refresh_p2 *s, const uint8_t *in, size_t in_len, ui
     memcpy(m2.sid, s->core.sid, PB_SESSION_ID_BYTES);
     memcpy(m2.n2, s->core.n2, PB_NONCE_BYTES);
     m2.d2 = s->d2;
-    if ((st = pb_refresh_m2_encode(&m2, out, out_len)) != PB_OK)
+    st = pb_refresh_m2_encode(&m2, out, out_len);
+    pb_scalar_wipe(&m2.d2);
+    if (st != PB_OK)
         return st;
     s->core.next = 3;
     return PB_OK;
@@ -288,12 +308,18 @@ static pb_status p2_on_m1(pb_refresh_p2 *s, const uint8_t *in, size_t in_len, ui
 static pb_status p2_on_m3(pb_refresh_p2 *s, const uint8_t *in, size_t in_len, uint8_t **out,
                           size_t *out_len)
 {
+    /* d (and the session's d2 it came from) is wiped on every way out, as in
+     * p1_on_m2: P2 learns it, but nothing needs it once x2' is made. */
+    pb_scalar d;
+    memset(&d, 0, sizeof d);
     pb_refresh_m3 m3;
     pb_status st = pb_refresh_m3_decode(&m3, in, in_len, s->bits, s->rp);
-    if (st != PB_OK)
+    if (st != PB_OK) {
+        pb_scalar_wipe(&m3.d1);
+        pb_scalar_wipe(&s->d2);
         return st;
+    }
     pb_share_p2 *rec = NULL;
-    pb_scalar d;
     if ((st = pb_msg_check_sid(m3.sid, s->core.sid, "refresh message 3")) != PB_OK ||
         (st = pb_refresh_commit_check(s->com, s->core.n1, &m3.d1, s->old_id, m3.opening)) !=
             PB_OK)
@@ -337,6 +363,8 @@ static pb_status p2_on_m3(pb_refresh_p2 *s, const uint8_t *in, size_t in_len, ui
     s->core.next = 5;
 done:
     pb_scalar_wipe(&d);
+    pb_scalar_wipe(&s->d2);
+    pb_scalar_wipe(&m3.d1);
     pb_share_p2_free(rec);
     pb_refresh_m3_clear(&m3);
     return st;

@@ -289,11 +289,13 @@ pb_status pb_sign_compute_c3(const pb_paillier_public *pk, const BIGNUM *c_key,
         st = pb_fail(PB_ERR_NOMEM, "c3: allocation failed");
         goto done;
     }
-    if (!BN_priv_rand(rho, PB_SIGN_MASK_BITS, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY) ||
-        !BN_mul(pt, rho, pb_ec_order(), ctx)) {
+    if (!BN_priv_rand(rho, PB_SIGN_MASK_BITS, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY)) {
         st = pb_fail(PB_ERR_CRYPTO, "c3: sampling the mask failed");
         goto done;
     }
+    /* rho*q is the mask itself: multiplied at fixed width, never by BN_mul. */
+    if ((st = pb_bn_mul_ct(pt, rho, PB_SIGN_MASK_BITS, pb_ec_order(), PB_ZK_L)) != PB_OK)
+        goto done;
     if ((st = pb_scalar_to_bn(&a, abn)) != PB_OK || (st = pb_scalar_to_bn(&b, bbn)) != PB_OK)
         goto done;
     if (!BN_add(pt, pt, abn)) {

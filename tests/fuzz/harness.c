@@ -79,7 +79,13 @@ void fz_check(pb_status st, const char *what)
 {
     if (st == PB_OK)
         return;
-    fprintf(stderr, "fuzz: set-up step '%s' failed: %s\n", what, pb_last_error());
+    /* Most often fixtures written by an older build (a wire format moved,
+     * e.g. the version 2 cosigner export): say how to remake them. */
+    fprintf(stderr,
+            "fuzz: set-up step '%s' failed: %s\n"
+            "fuzz: if the fixtures come from an older build, run fuzz_seedgen again "
+            "(see tools/fuzz)\n",
+            what, pb_last_error());
     exit(2);
 }
 

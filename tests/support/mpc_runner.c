@@ -17,6 +17,9 @@
 #include <secp256k1.h>
 #include <secp256k1_recovery.h>
 
+#include "mpc/cosigner.h"
+#include "mpc/share.h"
+
 /* --- fixtures -------------------------------------------------------------- */
 
 static int fixture_path(char *out, size_t n, const char *name)
@@ -155,17 +158,23 @@ pb_cosigner_public *mpc_fx_cosigner_public(int bits)
     return mpc_fx_cosigner_public_slot(bits, 0);
 }
 
-pb_cosigner_public *mpc_fx_cosigner_public_slot(int bits, int slot)
+static pb_cosigner_public *public_of(const pb_cosigner_params *p)
 {
-    pb_cosigner_params *p = mpc_fx_cosigner_slot(bits, slot);
     uint8_t *enc;
     size_t len;
     cr_assert_eq(pb_cosigner_params_export(p, &enc, &len), PB_OK, "%s", pb_last_error());
-    pb_cosigner_params_free(p);
     pb_cosigner_public *pub;
     cr_assert_eq(pb_cosigner_public_parse(&pub, enc, len), PB_OK, "cosigner export: %s",
                  pb_last_error());
     pb_mpc_bytes_free(enc, len);
+    return pub;
+}
+
+pb_cosigner_public *mpc_fx_cosigner_public_slot(int bits, int slot)
+{
+    pb_cosigner_params *p = mpc_fx_cosigner_slot(bits, slot);
+    pb_cosigner_public *pub = public_of(p);
+    pb_cosigner_params_free(p);
     return pub;
 }
 
@@ -191,14 +200,34 @@ static int wallet_load(const char *name, pb_share_p1 **s1, pb_share_p2 **s2)
     return ok;
 }
 
+/* 1 if P1's record was made against the cosigner parameters cached now. A
+ * wallet outlives the parameters when those are made again (a cache from an
+ * older build, or two test processes racing on a cold cache, the last
+ * rename winning): its records then name a N^ that P2 no longer holds, and
+ * every refresh fails Pi^fac. */
+static int wallet_matches_cosigner(const pb_share_p1 *s1, const pb_cosigner_params *params)
+{
+    return BN_cmp(s1->cosigner->n_hat, pb_rped_public_of(params->sec)->n_hat) == 0;
+}
+
 void mpc_fx_wallet(int bits, int slot, pb_share_p1 **s1, pb_share_p2 **s2)
 {
     char name[64];
     snprintf(name, sizeof name, "mpc-wallet-%d-%d.bin", bits, slot);
-    if (wallet_load(name, s1, s2))
-        return;
     pb_cosigner_params *params = mpc_fx_cosigner(bits);
-    pb_cosigner_public *pub = mpc_fx_cosigner_public(bits);
+    if (wallet_load(name, s1, s2)) {
+        if (wallet_matches_cosigner(*s1, params)) {
+            pb_cosigner_params_free(params);
+            return;
+        }
+        pb_share_p1_free(*s1);
+        pb_share_p2_free(*s2);
+        *s1 = NULL;
+        *s2 = NULL;
+    }
+    /* The export from these very parameters: the file may be rewritten
+     * meanwhile by a process racing on a cold cache. */
+    pb_cosigner_public *pub = public_of(params);
     mpc_result r = mpc_run_dkg(params, pub, bits, NULL, s1, s2);
     cr_assert_eq(r.status, PB_OK, "wallet fixture: %s", pb_last_error());
     pb_cosigner_params_free(params);

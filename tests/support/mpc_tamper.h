@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "crypto/zk_mod.h"
 #include "planbok/mpc.h"
 
 #define TP_ERR_LEN 256
@@ -129,12 +130,13 @@ int tp_err_matches(const char *err, const char *needle);
 /* Deterministic generator for sampled positions and masks. */
 uint64_t tp_rand(uint64_t *state);
 
-/* The most fields any message has (the key bundle: about 200 integers). */
-#define TP_MAX_FIELDS 1200
+/* The most fields any message has (the key bundle: 7 per Pi^mod round,
+ * about 900 at 128 rounds, and some 60 more). */
+#define TP_MAX_FIELDS 1600
 
 /* Byte flips from a field map: every byte of every field of up to 64 bytes
  * (header, points, scalars, nonces, ids, every sign byte and length
- * prefix) -- except that of the 80 identical Pi^mod rounds only `rounds`
+ * prefix) -- except that of the PB_ZK_MOD_ROUNDS identical Pi^mod rounds only `rounds`
  * get this treatment (the first, the last, and others spread between) --
  * and `samples` positions spread over the bytes of all larger fields (one
  * in each of `samples` equal strata; SIZE_MAX: every byte). Masks alternate

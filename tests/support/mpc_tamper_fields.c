@@ -116,7 +116,7 @@ static void key_bundle(walker *w)
     magnitude_field(w, "N", "paillier|c_key|mod proof|fac proof|pi-log*");
     bn_field(w, "c_key", 0, "c_key");
     bn_field(w, "mod w", 0, "mod proof");
-    for (int i = 0; i < 80; i++) {
+    for (int i = 0; i < PB_ZK_MOD_ROUNDS; i++) {
         snprintf(nm, sizeof nm, "mod x[%d]", i);
         bn_field_round(w, nm, 0, "mod proof", i + 1);
         snprintf(nm, sizeof nm, "mod z[%d]", i);

@@ -16,19 +16,19 @@ static uint8_t pick_mask(uint64_t *st, size_t k)
     return mask ? mask : 0xff;
 }
 
-/* Whether the small fields of Pi^mod round r (0-based, of 80) are flipped
+/* Whether the small fields of Pi^mod round r (0-based, of PB_ZK_MOD_ROUNDS) are flipped
  * exhaustively when `rounds` of them are: the first, the last and evenly
  * spread others. */
 static int round_chosen(int r, int rounds)
 {
-    if (rounds >= 80)
+    if (rounds >= PB_ZK_MOD_ROUNDS)
         return 1;
     if (rounds <= 0)
         return 0;
     if (rounds == 1)
         return r == 0;
     for (int k = 0; k < rounds; k++)
-        if (r == k * 79 / (rounds - 1))
+        if (r == k * (PB_ZK_MOD_ROUNDS - 1) / (rounds - 1))
             return 1;
     return 0;
 }

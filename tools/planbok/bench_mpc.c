@@ -18,6 +18,10 @@
  * in the next few milliseconds, so the CPU-time ratios are the ones to
  * trust there. The load average is printed with the results.
  *
+ * Pi^mod and Pi^prm, whose cost grows with their round counts, are also
+ * timed on their own (prove and verify), on the last DKG's Paillier key and
+ * the cosigner's parameters.
+ *
  * The cosigner's parameters (two safe primes) are generated once per size
  * before anything is timed; that takes a while at 3072 bits, so progress goes
  * to stderr. Results go to stdout; the last line is one JSON object.
@@ -34,6 +38,10 @@
 #include "cli.h"
 #include "common/fail.h"
 #include "crypto/paillier.h"
+#include "crypto/transcript.h"
+#include "crypto/zk_mod.h"
+#include "crypto/zk_prm.h"
+#include "mpc/cosigner.h"
 #include "mpc/share.h"
 #include "mpc/sign.h"
 #include "planbok/mpc.h"
@@ -53,6 +61,10 @@ enum {
     M_ENC,   /* encryption with fresh randomness */
     M_PARSE1, /* P1 share record parse */
     M_PARSE2, /* P2 share record parse */
+    M_MOD_PROVE,  /* Pi^mod on P1's Paillier key (both cores) */
+    M_MOD_VERIFY,
+    M_PRM_PROVE,  /* Pi^prm on the cosigner parameters (both cores) */
+    M_PRM_VERIFY,
     M_COUNT
 };
 
@@ -291,6 +303,40 @@ static pb_status parse_sample(const uint8_t *rec1, size_t len1, const uint8_t *r
     return st;
 }
 
+/* The two round-based proofs (Pi^mod, Pi^prm) prove and verify, timed
+ * apart from the DKG so a change of their round counts can be read off
+ * directly. Both spread their rounds over both cores, hence process CPU. */
+static pb_status proof_sample(const pb_paillier_private *sk, const pb_cosigner_params *params,
+                              double *wall[M_COUNT], double *cpu[M_COUNT], int i)
+{
+    static const uint8_t sid[PB_SESSION_ID_BYTES] = {0};
+    pb_transcript t;
+    pb_zk_mod_proof *mod = NULL;
+    pb_zk_prm_proof *prm = NULL;
+    stopwatch sw;
+    double skip_wall = 0, skip_cpu = 0;
+    pb_transcript_init(&t, "planbok/bench/mod", sid, PB_ROLE_P1);
+    settle();
+    sw_start(&sw, 1);
+    pb_status st = pb_zk_mod_prove(&t, sk, &mod);
+    sw_lap(&sw, &wall[M_MOD_PROVE][i], &cpu[M_MOD_PROVE][i]);
+    if (st == PB_OK)
+        st = pb_zk_mod_verify(&t, pb_paillier_public_of(sk), mod);
+    sw_lap(&sw, &wall[M_MOD_VERIFY][i], &cpu[M_MOD_VERIFY][i]);
+    pb_transcript_init(&t, "planbok/bench/prm", sid, PB_ROLE_P2);
+    settle();
+    sw_lap(&sw, &skip_wall, &skip_cpu);
+    if (st == PB_OK)
+        st = pb_zk_prm_prove(&t, params->sec, &prm);
+    sw_lap(&sw, &wall[M_PRM_PROVE][i], &cpu[M_PRM_PROVE][i]);
+    if (st == PB_OK)
+        st = pb_zk_prm_verify(&t, pb_rped_public_of(params->sec), prm);
+    sw_lap(&sw, &wall[M_PRM_VERIFY][i], &cpu[M_PRM_VERIFY][i]);
+    pb_zk_mod_free(mod);
+    pb_zk_prm_free(prm);
+    return st;
+}
+
 /* A cached secret encoding of bench-only parameters, so that repeated runs
  * skip the safe-prime search. These parameters guard nothing. */
 static pb_status cached_params(const char *dir, int bits, pb_cosigner_params **params,
@@ -349,7 +395,7 @@ static pb_status bench_size(int bits, const char *cache, const mpc_reps *reps,
     double *wall[M_COUNT], *cpu[M_COUNT];
     int ok = 1;
     for (int m = 0; m < M_COUNT; m++) {
-        count[m] = (size_t)(m == M_DKG ? reps->dkg : n);
+        count[m] = (size_t)(m == M_DKG || m >= M_MOD_PROVE ? reps->dkg : n);
         wall[m] = calloc(count[m], sizeof(double));
         cpu[m] = calloc(count[m], sizeof(double));
         ok = ok && wall[m] && cpu[m];
@@ -391,6 +437,10 @@ static pb_status bench_size(int bits, const char *cache, const mpc_reps *reps,
         if (st == PB_OK)
             st = parse_sample(rec1, rec1_len, rec2, rec2_len, wall, cpu, i);
     }
+    fprintf(stderr, "== %d-bit Pi^mod (%d rounds) and Pi^prm (%d rounds) x %d\n", bits,
+            PB_ZK_MOD_ROUNDS, PB_ZK_PRM_ROUNDS, reps->dkg);
+    for (int i = 0; i < reps->dkg && st == PB_OK; i++)
+        st = proof_sample(s1->paillier, params, wall, cpu, i);
     for (int m = 0; m < M_COUNT && st == PB_OK; m++) {
         fig->wall[m] = pb_bench_median(wall[m], count[m]);
         fig->cpu[m] = pb_bench_median(cpu[m], count[m]);
@@ -447,12 +497,19 @@ static void print_size(const mpc_figures *g, const mpc_reps *reps)
     printf("%d bits, share record parse (what the engine adds per signature, not included "
            "above): P1 %.2f ms, P2 %.2f ms\n",
            b, w[M_PARSE1], w[M_PARSE2]);
+    printf("%d bits, Pi^mod x %d rounds (median of %d; wall / CPU): prove %.1f / %.1f ms, "
+           "verify %.1f / %.1f ms; Pi^prm x %d rounds: prove %.1f / %.1f ms, verify %.1f / "
+           "%.1f ms\n",
+           b, PB_ZK_MOD_ROUNDS, reps->dkg, w[M_MOD_PROVE], c[M_MOD_PROVE], w[M_MOD_VERIFY],
+           c[M_MOD_VERIFY], PB_ZK_PRM_ROUNDS, w[M_PRM_PROVE], c[M_PRM_PROVE], w[M_PRM_VERIFY],
+           c[M_PRM_VERIFY]);
     fflush(stdout);
 }
 
 static void print_json(const mpc_figures *fig, int n, const double load[2])
 {
     printf("{\"bench\":\"mpc\",\"loadavg_start\":%.2f,\"loadavg_end\":%.2f", load[0], load[1]);
+    printf(",\"mod_rounds\":%d,\"prm_rounds\":%d", PB_ZK_MOD_ROUNDS, PB_ZK_PRM_ROUNDS);
     for (int i = 0; i < n; i++) {
         const double *w = fig[i].wall, *c = fig[i].cpu;
         int b = fig[i].bits;
@@ -470,6 +527,12 @@ static void print_json(const mpc_figures *fig, int n, const double load[2])
                c[M_SIGN] / floor_of(c, 1), b, c[M_WARM] / floor_of(c, 0));
         printf(",\"parse_p1_ms_%d\":%.2f,\"parse_p2_ms_%d\":%.2f", b, w[M_PARSE1], b,
                w[M_PARSE2]);
+        printf(",\"mod_prove_ms_%d\":%.1f,\"mod_verify_ms_%d\":%.1f,\"prm_prove_ms_%d\":%.1f,"
+               "\"prm_verify_ms_%d\":%.1f",
+               b, w[M_MOD_PROVE], b, w[M_MOD_VERIFY], b, w[M_PRM_PROVE], b, w[M_PRM_VERIFY]);
+        printf(",\"mod_prove_cpu_ms_%d\":%.1f,\"mod_verify_cpu_ms_%d\":%.1f,"
+               "\"prm_prove_cpu_ms_%d\":%.1f,\"prm_verify_cpu_ms_%d\":%.1f",
+               b, c[M_MOD_PROVE], b, c[M_MOD_VERIFY], b, c[M_PRM_PROVE], b, c[M_PRM_VERIFY]);
     }
     printf("}\n");
 }
