@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "common/fail.h"
+#include "common/file_check.h"
 #include "common/file_write.h"
 #include "pkcs11/softhsm_dev.h"
 
@@ -133,11 +134,21 @@ static int set_top_key(pb_config *cfg, const char *key, const char *value)
 
 pb_status pb_config_load(const char *path, pb_config *cfg)
 {
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return pb_fail(errno == ENOENT ? PB_ERR_NOT_FOUND : PB_ERR_STORAGE,
-                       "cannot read configuration '%s': %s (run 'planbok init')", path,
-                       strerror(errno));
+    /* It names the PKCS#11 module this process loads: a file others may
+     * write, or a link to one, would let them run code as us. */
+    int fd;
+    pb_status checked = pb_file_open_checked(path, "configuration", PB_FILE_CONFIG,
+                                             PB_ERR_STORAGE, &fd);
+    if (checked != PB_OK && errno == ENOENT)
+        return pb_fail(PB_ERR_NOT_FOUND, "cannot read configuration '%s': %s (run 'planbok init')",
+                       path, strerror(ENOENT));
+    if (checked != PB_OK)
+        return checked;
+    FILE *f = fdopen(fd, "r");
+    if (!f) {
+        close(fd);
+        return pb_fail(PB_ERR_NOMEM, "cannot read configuration '%s': out of memory", path);
+    }
     /* Start from the developer defaults so unset keys have sane values. */
     char home[512];
     snprintf(home, sizeof home, "%s", cfg->home);
