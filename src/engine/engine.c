@@ -64,6 +64,9 @@ static pb_status open_node(pb_engine *e, int number)
     st = pb_keystore_open(&e->cfg.node[number - 1], 0, &node->ks);
     if (st == PB_OK)
         st = pb_node_audit_open(&e->cfg, number, node->ks, &node->audit);
+    /* The library prints nothing: the fix is told to the audit trail. */
+    if (st == PB_OK && pb_wallet_db_tightened(node->db))
+        st = pb_engine_audit(e, number, "storage.tightened", NULL, NULL, PB_OK, 0);
     return st == PB_OK ? PB_OK : pb_fail_context(st, "node %d", number);
 }
 

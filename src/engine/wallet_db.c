@@ -8,9 +8,11 @@
 #include <sqlite3.h>
 
 #include "common/fail.h"
+#include "common/file_check.h"
 
 struct pb_wallet_db {
     sqlite3 *db;
+    int tightened; /* open found a file open to others and made it 0600 */
 };
 
 static const char schema[] =
@@ -37,12 +39,34 @@ static pb_status db_fail(pb_wallet_db *db, const char *what)
     return pb_fail(PB_ERR_STORAGE, "wallet database: %s: %s", what, sqlite3_errmsg(db->db));
 }
 
+/* SQLite creates files with mode 0644 (less the umask), and its -wal and
+ * -shm files take the database file's mode. So the database file is
+ * created 0600 before SQLite opens it, and files an older planbok left
+ * open to others are tightened (they are ours; refusing them would lock
+ * out an installation we set up). A file owned by someone else is refused. */
+static pb_status make_private(const char *path, int *tightened)
+{
+    char side[1100];
+    pb_status st = pb_file_keep_private(path, "wallet database", 1, tightened);
+    static const char *const suffixes[] = {"-wal", "-shm", "-journal"};
+    for (size_t i = 0; st == PB_OK && i < sizeof suffixes / sizeof suffixes[0]; i++) {
+        snprintf(side, sizeof side, "%s%s", path, suffixes[i]);
+        st = pb_file_keep_private(side, "wallet database", 0, tightened);
+    }
+    return st;
+}
+
 pb_status pb_wallet_db_open(const char *path, pb_wallet_db **out)
 {
     *out = NULL;
     pb_wallet_db *db = calloc(1, sizeof *db);
     if (!db)
         return pb_fail(PB_ERR_NOMEM, "out of memory opening the wallet database");
+    pb_status pst = make_private(path, &db->tightened);
+    if (pst != PB_OK) {
+        free(db);
+        return pst;
+    }
     int rc = sqlite3_open_v2(path, &db->db,
                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                              NULL);
@@ -67,6 +91,8 @@ pb_status pb_wallet_db_open(const char *path, pb_wallet_db **out)
     *out = db;
     return PB_OK;
 }
+
+int pb_wallet_db_tightened(const pb_wallet_db *db) { return db->tightened; }
 
 void pb_wallet_db_close(pb_wallet_db *db)
 {
