@@ -10,7 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/bytes.h"
 #include "common/secret.h"
+#include "custody/backup.h"
 #include "custody/org_secret.h"
 #include "custody/pin.h"
 #include "custody/recovery_code.h"
@@ -164,5 +166,40 @@ Test(custody_secret_files, a_missing_secret_file_keeps_its_argument_error)
     cases(c);
     for (int i = 0; i < 3; i++)
         cr_assert_eq(c[i].read(path), PB_ERR_ARGUMENT, "%s", c[i].name);
+    cx_rmtree(dir);
+}
+
+/* The recovery private key opens every backup of a node: the same rules. */
+Test(custody_secret_files, a_recovery_private_key_others_may_read_or_a_symlink_is_refused)
+{
+    char dir[256], pub[400], priv[400], copy[600], link_path[600];
+    cx_tmpdir(dir, sizeof dir);
+    cx_rsa_key_paths(3072, 0, dir, pub, priv, sizeof pub);
+    uint8_t *blob = NULL, *back = NULL;
+    size_t blob_len = 0, back_len = 0;
+    cr_assert_eq(pb_backup_seal(pub, (const uint8_t *)"data", 4, &blob, &blob_len), PB_OK, "%s",
+                 pb_last_error());
+    /* A private copy in the test's directory, so the shared cache is untouched. */
+    size_t pem_len = 0;
+    FILE *f = fopen(priv, "rb");
+    cr_assert_not_null(f);
+    char pem[8192];
+    pem_len = fread(pem, 1, sizeof pem, f);
+    fclose(f);
+    cx_write(dir, "recovery.pem", pem, pem_len, copy, sizeof copy);
+    cr_assert_eq(pb_backup_open(copy, blob, blob_len, &back, &back_len), PB_OK, "%s",
+                 pb_last_error());
+    pb_secret_free(back, back_len);
+    cr_assert_eq(chmod(copy, 0640), 0);
+    cr_assert_eq(pb_backup_open(copy, blob, blob_len, &back, &back_len), PB_ERR_STORAGE);
+    cr_assert_not_null(strstr(pb_last_error(), "open to group or others"), "%s",
+                       pb_last_error());
+    cr_assert_null(back);
+    cr_assert_eq(chmod(copy, 0600), 0);
+    snprintf(link_path, sizeof link_path, "%s/link.pem", dir);
+    cr_assert_eq(symlink(copy, link_path), 0);
+    cr_assert_eq(pb_backup_open(link_path, blob, blob_len, &back, &back_len), PB_ERR_STORAGE);
+    cr_assert_not_null(strstr(pb_last_error(), "symbolic link"), "%s", pb_last_error());
+    pb_bytes_free(blob, blob_len);
     cx_rmtree(dir);
 }
