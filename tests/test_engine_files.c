@@ -24,7 +24,7 @@
 /* --- umask 000 ----------------------------------------------------------- */
 
 static char walk_report[4096];
-static int walk_files, walk_dirs;
+static int walk_files, walk_dirs, walk_wal;
 
 static int check_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
@@ -39,6 +39,8 @@ static int check_entry(const char *path, const struct stat *sb, int flag, struct
         bad = "file not 0600";
     walk_dirs += S_ISDIR(sb->st_mode);
     walk_files += S_ISREG(sb->st_mode);
+    size_t n = strlen(path);
+    walk_wal += n > 4 && strcmp(path + n - 4, "-wal") == 0;
     if (bad) {
         size_t used = strlen(walk_report);
         snprintf(walk_report + used, sizeof walk_report - used, "\n  %s: %s (mode %03o)", path,
@@ -68,12 +70,11 @@ Test(engine_files, under_umask_000_every_file_planbok_writes_is_0600_and_every_d
     snprintf(backup, sizeof backup, "%s/node2.backup", t.home);
     size_t records = 0;
     cr_assert_eq(pb_engine_backup(t.e, 2, pub, backup, &records), PB_OK, "%s", pb_last_error());
+    /* Walk with the engine open, so SQLite's -wal and -shm exist. */
     pb_test_engine_reopen(&t);
-    pb_engine_close(t.e);
-    t.e = NULL;
-
     walk_report[0] = '\0';
     cr_assert_eq(nftw(t.home, check_entry, 16, FTW_PHYS), 0);
+    cr_assert_eq(walk_wal, 2, "expected both nodes' wallets.db-wal, saw %d", walk_wal);
     /* Sanity: the walk saw the tree (config, PINs, token objects, wallet
      * databases, audit segments, device, backup ...). */
     cr_assert_geq(walk_files, 15, "only %d files under %s", walk_files, t.home);
