@@ -15,9 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/rand.h>
-
 #include "common/fail.h"
+#include "common/file_write.h"
 #include "pkcs11/keystore_internal.h"
 
 static const char blob_suffix[] = ".blob";
@@ -28,62 +27,17 @@ static void blob_path(const pb_keystore *ks, const pb_blob_ref *ref, char *out, 
              pb_blob_kind_name(ref->kind), blob_suffix);
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-static int fsync_dir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    int rc = fsync(fd);
-    close(fd);
-    return rc;
-}
-
 pb_status pb_dir_blob_put(pb_keystore *ks, const pb_blob_ref *ref, const uint8_t *blob,
                           size_t len)
 {
-    char path[1024], tmp[1100];
-    uint8_t rnd[8];
+    char path[1024];
     blob_path(ks, ref, path, sizeof path);
-    if (RAND_bytes(rnd, sizeof rnd) != 1)
-        return pb_fail(PB_ERR_CRYPTO, "random temporary name failed");
-    snprintf(tmp, sizeof tmp, "%s.tmp-%02x%02x%02x%02x%02x%02x%02x%02x", path, rnd[0], rnd[1],
-             rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
     if (mkdir(ks->cfg.store_dir, 0700) != 0 && errno != EEXIST)
         return pb_fail(PB_ERR_STORAGE, "cannot create store directory '%s': %s",
                        ks->cfg.store_dir, strerror(errno));
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return pb_fail(PB_ERR_STORAGE, "cannot create '%s': %s", tmp, strerror(errno));
-    if (write_all(fd, blob, len) != 0 || fsync(fd) != 0) {
-        int saved = errno;
-        close(fd);
-        unlink(tmp);
-        return pb_fail(PB_ERR_STORAGE, "cannot write '%s': %s", tmp, strerror(saved));
-    }
-    close(fd);
-    if (rename(tmp, path) != 0) {
-        int saved = errno;
-        unlink(tmp);
-        return pb_fail(PB_ERR_STORAGE, "cannot rename into '%s': %s", path, strerror(saved));
-    }
-    if (fsync_dir(ks->cfg.store_dir) != 0)
-        return pb_fail(PB_ERR_STORAGE, "cannot fsync '%s': %s", ks->cfg.store_dir,
-                       strerror(errno));
-    return PB_OK;
+    /* The temporary name ("<blob>.tmp-XXXXXX") does not end in ".blob", so
+     * a leftover from a crash is never counted or read as a blob. */
+    return pb_file_write_atomic(path, blob, len, NULL);
 }
 
 pb_status pb_dir_blob_get(pb_keystore *ks, const pb_blob_ref *ref, uint8_t **blob, size_t *len)
@@ -135,9 +89,7 @@ pb_status pb_dir_blob_delete(pb_keystore *ks, const pb_blob_ref *ref)
             return pb_fail(PB_ERR_NOT_FOUND, "no sealed blob at '%s'", path);
         return pb_fail(PB_ERR_STORAGE, "cannot delete '%s': %s", path, strerror(errno));
     }
-    if (fsync_dir(ks->cfg.store_dir) != 0)
-        return pb_fail(PB_ERR_STORAGE, "cannot fsync '%s'", ks->cfg.store_dir);
-    return PB_OK;
+    return pb_file_fsync_dir(ks->cfg.store_dir);
 }
 
 size_t pb_dir_blob_count(pb_keystore *ks)

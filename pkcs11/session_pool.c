@@ -22,10 +22,10 @@ int pb_p11_rv_is_recoverable(CK_RV rv)
 static pb_status read_pin(const pb_hsm_config *cfg, unsigned char **pin, size_t *pin_len)
 {
     if (cfg->pin_file[0] != '\0') {
-        if (pb_secret_read_file(cfg->pin_file, PB_PIN_MAX, pin, pin_len) != 0)
-            return pb_fail(PB_ERR_AUTH, "cannot read the token PIN file '%s': %s", cfg->pin_file,
-                           strerror(errno));
-        return PB_OK;
+        /* A PIN file others can read gives them the token: refused
+         * (PB_ERR_STORAGE), like any secret file. */
+        return pb_secret_read_file(cfg->pin_file, "token PIN file", PB_PIN_MAX, PB_ERR_AUTH, pin,
+                                   pin_len);
     }
     if (cfg->pin_env[0] != '\0') {
         const char *value = secure_getenv(cfg->pin_env);

@@ -3,7 +3,6 @@
 #include "pkcs11/softhsm_dev.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 #include <p11-kit/p11-kit.h>
 
 #include "common/fail.h"
+#include "common/file_write.h"
 #include "common/secret.h"
 #include "pkcs11/p11_module.h"
 #include "pkcs11/softhsm_guard.h"
@@ -38,19 +38,6 @@ static pb_status make_dir(const char *path)
     return PB_OK;
 }
 
-static pb_status write_file(const char *path, const char *data, size_t len, mode_t mode)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
-    if (fd < 0)
-        return pb_fail(PB_ERR_STORAGE, "cannot create '%s': %s", path, strerror(errno));
-    ssize_t w = write(fd, data, len);
-    int ok = w == (ssize_t)len && fchmod(fd, mode) == 0 && fsync(fd) == 0;
-    close(fd);
-    if (!ok)
-        return pb_fail(PB_ERR_STORAGE, "cannot write '%s'", path);
-    return PB_OK;
-}
-
 static pb_status write_conf(const char *dir)
 {
     char conf[1024], tokens[1024], body[2048];
@@ -70,7 +57,7 @@ static pb_status write_conf(const char *dir)
                      "slots.mechanisms = ALL\n"
                      "library.reset_on_fork = false\n",
                      tokens);
-    return write_file(conf, body, (size_t)n, 0600);
+    return pb_file_write_atomic(conf, body, (size_t)n, NULL); /* 0600 */
 }
 
 /* A random PIN as hex, written to `path` (0600) and returned in secret memory. */
@@ -89,7 +76,7 @@ static pb_status new_pin_file(const char *path, char pin[PIN_HEX_LEN + 1])
     char line[PIN_HEX_LEN + 2];
     memcpy(line, pin, PIN_HEX_LEN);
     line[PIN_HEX_LEN] = '\n';
-    pb_status st = write_file(path, line, PIN_HEX_LEN + 1, 0600);
+    pb_status st = pb_file_write_atomic(path, line, PIN_HEX_LEN + 1, NULL); /* 0600 */
     OPENSSL_cleanse(line, sizeof line);
     return st;
 }

@@ -5,6 +5,7 @@
  * with SHA-256/MGF1-SHA256 by decrypting it independently. Keys are cached
  * under <build>/test-fixtures (generated on first use). */
 #include <criterion/criterion.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -192,6 +193,7 @@ Test(custody_backup, an_encrypted_private_key_is_refused_without_prompting)
     cr_assert_eq(PEM_write_PKCS8PrivateKey(f, key, EVP_aes_256_cbc(), NULL, 0, NULL,
                                            (void *)"passphrase"), 1);
     fclose(f);
+    cr_assert_eq(chmod(enc, 0600), 0); /* refused for its encryption, not its mode */
     EVP_PKEY_free(key);
     cr_assert_eq(pb_backup_open(enc, blob, blob_len, &back, &back_len), PB_ERR_ARGUMENT);
     cr_assert_null(back);

@@ -1,6 +1,7 @@
 /* The token side of the key store: the KEK's protection, clear errors for
  * a wrong PIN, a missing token or module, and the audit key. */
 #include <criterion/criterion.h>
+#include <sys/stat.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -77,6 +78,7 @@ Test(keystore_token, wrong_pin_is_an_authentication_error)
     FILE *f = fopen(wrong, "w");
     fputs("not-the-pin\n", f);
     fclose(f);
+    chmod(wrong, 0600); /* a PIN file others may read is refused before login */
     snprintf(t.cfg.pin_file, sizeof t.cfg.pin_file, "%s", wrong);
     pb_keystore *ks = NULL;
     pb_status st = pb_keystore_open(&t.cfg, PB_KEYSTORE_CREATE, &ks);

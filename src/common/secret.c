@@ -2,13 +2,14 @@
 #include "common/secret.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
+
+#include "common/fail.h"
+#include "common/file_check.h"
 
 /* 4 MiB holds every unsealed record and BIGNUM temporaries of a few
  * concurrent 3072-bit operations; beyond it OpenSSL falls back to malloc. */
@@ -38,56 +39,65 @@ void pb_secret_free(void *p, size_t n)
     OPENSSL_secure_clear_free(p, n ? n : 1);
 }
 
-int pb_secret_read_file(const char *path, size_t max_len, unsigned char **out, size_t *out_len)
+/* Reads fd to its end into buf (capacity max_len + 1). Returns the byte
+ * count, or -1 with errno set (EFBIG when more than max_len bytes). */
+static ssize_t read_bounded(int fd, unsigned char *buf, size_t max_len)
 {
-    *out = NULL;
-    *out_len = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    unsigned char *buf = pb_secret_alloc(max_len + 1);
-    if (!buf) {
-        close(fd);
-        errno = ENOMEM;
-        return -1;
-    }
     size_t len = 0;
     for (;;) {
         ssize_t got = read(fd, buf + len, max_len + 1 - len);
         if (got < 0 && errno == EINTR)
             continue;
-        if (got < 0) {
-            int saved = errno;
-            close(fd);
-            pb_secret_free(buf, max_len + 1);
-            errno = saved;
+        if (got < 0)
             return -1;
-        }
         if (got == 0)
-            break;
+            return (ssize_t)len;
         len += (size_t)got;
         if (len > max_len) {
-            close(fd);
-            pb_secret_free(buf, max_len + 1);
             errno = EFBIG;
             return -1;
         }
     }
+}
+
+pb_status pb_secret_read_file(const char *path, const char *what, size_t max_len,
+                              pb_status io_status, unsigned char **out, size_t *out_len)
+{
+    *out = NULL;
+    *out_len = 0;
+    int fd;
+    pb_status st = pb_file_open_checked(path, what, PB_FILE_SECRET, io_status, &fd);
+    if (st != PB_OK)
+        return st;
+    unsigned char *buf = pb_secret_alloc(max_len + 1);
+    if (!buf) {
+        close(fd);
+        return pb_fail(PB_ERR_NOMEM, "%s: out of memory", what);
+    }
+    ssize_t got = read_bounded(fd, buf, max_len);
+    int saved = errno;
     close(fd);
+    if (got < 0) {
+        pb_secret_free(buf, max_len + 1);
+        st = saved == EFBIG ? pb_fail(io_status, "%s %s: longer than %zu bytes", what, path,
+                                      max_len)
+                            : pb_fail(io_status, "%s %s: %s", what, path, strerror(saved));
+        errno = saved;
+        return st;
+    }
+    size_t len = (size_t)got;
     if (len > 0 && buf[len - 1] == '\n')
         buf[--len] = 0;
     if (len > 0 && buf[len - 1] == '\r')
         buf[--len] = 0;
     /* Hand back an exactly sized buffer so the caller frees with out_len. */
     unsigned char *exact = pb_secret_alloc(len);
-    if (!exact) {
-        pb_secret_free(buf, max_len + 1);
-        errno = ENOMEM;
-        return -1;
-    }
-    memcpy(exact, buf, len);
+    if (exact)
+        memcpy(exact, buf, len);
     pb_secret_free(buf, max_len + 1);
+    if (!exact)
+        return pb_fail(PB_ERR_NOMEM, "%s: out of memory", what);
     *out = exact;
     *out_len = len;
-    return 0;
+    return PB_OK;
 }

@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/bio.h>
 #include <openssl/crypto.h>
@@ -15,6 +16,7 @@
 
 #include "common/bytes.h"
 #include "common/fail.h"
+#include "common/file_check.h"
 #include "common/secret.h"
 #include "custody/aead.h"
 
@@ -55,7 +57,21 @@ static pb_status load_key(const char *path, int private_part, EVP_PKEY **out)
     *out = NULL;
     if (!path)
         return pb_fail(PB_ERR_ARGUMENT, "recovery key: no path given");
-    BIO *bio = BIO_new_file(path, "r");
+    BIO *bio = NULL;
+    if (private_part) {
+        /* It opens every backup of the node: private to us, like a PIN
+         * file (no symlink, our file, no access for group or others). */
+        int fd;
+        pb_status st = pb_file_open_checked(path, "recovery private key", PB_FILE_SECRET,
+                                            PB_ERR_ARGUMENT, &fd);
+        if (st != PB_OK)
+            return st;
+        bio = BIO_new_fd(fd, BIO_CLOSE);
+        if (!bio)
+            close(fd);
+    } else {
+        bio = BIO_new_file(path, "r");
+    }
     if (!bio) {
         ERR_clear_error();
         return pb_fail(PB_ERR_ARGUMENT, "recovery key %s: cannot open it", path);

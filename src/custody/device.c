@@ -15,6 +15,7 @@
 #include <openssl/rand.h>
 
 #include "common/fail.h"
+#include "common/file_write.h"
 #include "custody/hex_ct.h"
 
 #define ID_FILE "device.id"
@@ -85,63 +86,27 @@ static void unlock_dir(int fd) { close(fd); /* releases the flock */ }
 
 static pb_status fsync_dir(const char *dir)
 {
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0 || fsync(fd) != 0) {
-        int saved = errno;
-        if (fd >= 0)
-            close(fd);
-        return pb_fail(PB_ERR_STORAGE, "device directory %s: fsync: %s", dir, strerror(saved));
-    }
-    close(fd);
-    return PB_OK;
+    pb_status st = pb_file_fsync_dir(dir);
+    return st == PB_OK ? PB_OK : pb_fail_context(st, "device directory %s", dir);
 }
 
 /* Writes `n` bytes as 2n hex characters and a newline to dir/name through a
- * temporary file, fsync and rename. */
+ * temporary file, fsync and rename (mode 0600). */
 static pb_status write_hex_atomic(const char *dir, const char *name, const uint8_t *bytes,
                                   size_t n)
 {
     char text[2 * 32 + 2];
-    char tmp[PATH_MAX], final[PATH_MAX];
+    char final[PATH_MAX];
     if (2 * n + 2 > sizeof text)
         return pb_fail(PB_ERR_ARGUMENT, "device file %s: too long", name);
     pb_status st = join(dir, name, final);
     if (st != PB_OK)
         return st;
-    if ((size_t)snprintf(tmp, sizeof tmp, "%s/.%s.XXXXXX", dir, name) >= sizeof tmp)
-        return pb_fail(PB_ERR_ARGUMENT, "device directory: path too long");
     pb_hex_encode_ct(bytes, n, text);
     text[2 * n] = '\n';
-    size_t len = 2 * n + 1;
-
-    int fd = mkostemp(tmp, O_CLOEXEC); /* mode 0600 */
-    if (fd < 0) {
-        OPENSSL_cleanse(text, sizeof text);
-        return pb_fail(PB_ERR_STORAGE, "device file %s: %s", name, strerror(errno));
-    }
-    size_t done = 0;
-    int err = 0;
-    while (done < len && !err) {
-        ssize_t w = write(fd, text + done, len - done);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            err = w < 0 ? errno : EIO;
-        else
-            done += (size_t)w;
-    }
+    st = pb_file_write_atomic(final, text, 2 * n + 1, NULL);
     OPENSSL_cleanse(text, sizeof text);
-    if (!err && fsync(fd) != 0)
-        err = errno;
-    if (close(fd) != 0 && !err)
-        err = errno;
-    if (!err && rename(tmp, final) != 0)
-        err = errno;
-    if (err) {
-        unlink(tmp);
-        return pb_fail(PB_ERR_STORAGE, "device file %s: %s", name, strerror(err));
-    }
-    return fsync_dir(dir);
+    return st == PB_OK ? PB_OK : pb_fail_context(st, "device file %s", name);
 }
 
 /* Reads dir/name holding exactly 2n hex characters and an optional newline.

@@ -2,7 +2,6 @@
 #include "custody/org_secret.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -10,6 +9,7 @@
 #include <openssl/rand.h>
 
 #include "common/fail.h"
+#include "common/file_check.h"
 #include "common/secret.h"
 #include "custody/envelope.h"
 #include "custody/hex_ct.h"
@@ -45,9 +45,13 @@ void pb_org_secret_to_hex(const uint8_t secret[PB_ORG_SECRET_BYTES],
 static pb_status read_raw(const char *path, uint8_t *buf, size_t *len)
 {
     *len = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return pb_fail(PB_ERR_ARGUMENT, "organization secret file %s: %s", path, strerror(errno));
+    /* Raw, not pb_secret_read_file: a 32-byte binary secret may end in a
+     * byte that looks like a newline. Same ownership and mode rules. */
+    int fd;
+    pb_status st = pb_file_open_checked(path, "organization secret file", PB_FILE_SECRET,
+                                        PB_ERR_ARGUMENT, &fd);
+    if (st != PB_OK)
+        return st;
     for (;;) {
         ssize_t got = read(fd, buf + *len, ORG_FILE_MAX + 1 - *len);
         if (got < 0 && errno == EINTR)

@@ -56,12 +56,13 @@ pb_status pb_pin_read_file(const char *path, uint8_t **pin, size_t *pin_len)
     uint8_t *buf;
     size_t len;
     /* Room for the longest PIN and a "\r\n", which the reader drops. */
-    if (pb_secret_read_file(path, PB_PIN_MAX_DIGITS + 2, &buf, &len) != 0) {
-        if (errno == EFBIG)
-            return pb_fail(PB_ERR_ARGUMENT, "PIN file %s: longer than %d digits", path,
-                           PB_PIN_MAX_DIGITS);
-        return pb_fail(PB_ERR_ARGUMENT, "PIN file %s: %s", path, strerror(errno));
-    }
+    pb_status st = pb_secret_read_file(path, "PIN file", PB_PIN_MAX_DIGITS + 2,
+                                       PB_ERR_ARGUMENT, &buf, &len);
+    if (st == PB_ERR_ARGUMENT && errno == EFBIG)
+        return pb_fail(PB_ERR_ARGUMENT, "PIN file %s: longer than %d digits", path,
+                       PB_PIN_MAX_DIGITS);
+    if (st != PB_OK)
+        return st;
     /* No early exit: the time taken does not depend on where a bad
      * character sits. */
     unsigned bad = 0;

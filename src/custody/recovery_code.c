@@ -198,11 +198,12 @@ pb_status pb_recovery_code_read_file(const char *path, char code[PB_RECOVERY_COD
     uint8_t *buf;
     size_t len;
     /* Generous: people paste codes with extra spaces. */
-    if (pb_secret_read_file(path, 4 * PB_RECOVERY_CODE_MAX - 1, &buf, &len) != 0) {
-        if (errno == EFBIG)
-            return pb_fail(PB_ERR_ARGUMENT, "recovery code file %s: too long to be a code", path);
-        return pb_fail(PB_ERR_ARGUMENT, "recovery code file %s: %s", path, strerror(errno));
-    }
+    pb_status st = pb_secret_read_file(path, "recovery code file", 4 * PB_RECOVERY_CODE_MAX - 1,
+                                       PB_ERR_ARGUMENT, &buf, &len);
+    if (st == PB_ERR_ARGUMENT && errno == EFBIG)
+        return pb_fail(PB_ERR_ARGUMENT, "recovery code file %s: too long to be a code", path);
+    if (st != PB_OK)
+        return st;
     /* NUL-terminated copy in secret memory for the parser. */
     char *text = (char *)pb_secret_alloc(len + 1);
     if (!text) {
@@ -211,7 +212,7 @@ pb_status pb_recovery_code_read_file(const char *path, char code[PB_RECOVERY_COD
     }
     memcpy(text, buf, len);
     pb_secret_free(buf, len);
-    pb_status st = strlen(text) == len
+    st = strlen(text) == len
                        ? pb_recovery_code_parse(text, code)
                        : pb_fail(PB_ERR_ARGUMENT, "recovery code is malformed: it holds a NUL");
     pb_secret_free(text, len + 1);

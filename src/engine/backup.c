@@ -17,6 +17,7 @@
 
 #include "common/bytes.h"
 #include "common/fail.h"
+#include "common/file_write.h"
 #include "common/secret.h"
 #include "custody/backup.h"
 #include "engine/engine_internal.h"
@@ -131,16 +132,6 @@ static pb_status build_bundle(pb_engine *e, int node, pb_writer *w, size_t *reco
     return st;
 }
 
-static pb_status write_file(const char *path, const uint8_t *data, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        return pb_fail(PB_ERR_STORAGE, "cannot write '%s': %s", path, strerror(errno));
-    int ok = fwrite(data, 1, len, f) == len;
-    ok = fclose(f) == 0 && ok;
-    return ok ? PB_OK : pb_fail(PB_ERR_STORAGE, "cannot write '%s'", path);
-}
-
 pb_status pb_engine_backup(pb_engine *e, int node, const char *public_key_pem,
                            const char *out_path, size_t *records)
 {
@@ -166,7 +157,9 @@ pb_status pb_engine_backup(pb_engine *e, int node, const char *public_key_pem,
         st = pb_backup_seal(public_key_pem, bundle, bundle_len, &sealed, &sealed_len);
     pb_bytes_free(bundle, bundle_len);
     if (st == PB_OK)
-        st = write_file(out_path, sealed, sealed_len);
+        /* Atomic: a crash or a full disk mid-write keeps the previous
+         * backup at out_path whole (fault points "backup.*"). */
+        st = pb_file_write_atomic(out_path, sealed, sealed_len, "backup");
     pb_bytes_free(sealed, sealed_len);
     return pb_engine_audit_result(e, "backup", NULL, NULL, st, node == 1 ? PB_AUDIT_NODE1 : PB_AUDIT_NODE2);
 }

@@ -2,13 +2,14 @@
 #include "engine/config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "common/fail.h"
+#include "common/file_check.h"
+#include "common/file_write.h"
 #include "pkcs11/softhsm_dev.h"
 
 void pb_config_path(const char *home, char *out, size_t n) { snprintf(out, n, "%s/planbok.conf", home); }
@@ -139,11 +140,21 @@ static int set_top_key(pb_config *cfg, const char *key, const char *value)
 
 pb_status pb_config_load(const char *path, pb_config *cfg)
 {
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return pb_fail(errno == ENOENT ? PB_ERR_NOT_FOUND : PB_ERR_STORAGE,
-                       "cannot read configuration '%s': %s (run 'planbok init')", path,
-                       strerror(errno));
+    /* It names the PKCS#11 module this process loads: a file others may
+     * write, or a link to one, would let them run code as us. */
+    int fd;
+    pb_status checked = pb_file_open_checked(path, "configuration", PB_FILE_CONFIG,
+                                             PB_ERR_STORAGE, &fd);
+    if (checked != PB_OK && errno == ENOENT)
+        return pb_fail(PB_ERR_NOT_FOUND, "cannot read configuration '%s': %s (run 'planbok init')",
+                       path, strerror(ENOENT));
+    if (checked != PB_OK)
+        return checked;
+    FILE *f = fdopen(fd, "r");
+    if (!f) {
+        close(fd);
+        return pb_fail(PB_ERR_NOMEM, "cannot read configuration '%s': out of memory", path);
+    }
     /* Start from the developer defaults so unset keys have sane values. */
     char home[512];
     snprintf(home, sizeof home, "%s", cfg->home);
@@ -203,15 +214,11 @@ static void write_node(FILE *f, int n, const pb_hsm_config *h)
 
 pb_status pb_config_write(const char *path, const pb_config *cfg)
 {
-    char tmp[1100];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-    if (!f) {
-        if (fd >= 0)
-            close(fd);
-        return pb_fail(PB_ERR_STORAGE, "cannot write '%s': %s", tmp, strerror(errno));
-    }
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f)
+        return pb_fail(PB_ERR_NOMEM, "cannot write '%s': out of memory", path);
     fprintf(f, "# planbok node configuration (see docs/hsm.md). No secrets in here:\n"
                "# PINs are read from pin_file or pin_env when a node logs in.\n");
     fprintf(f, "paillier_bits = %d\n", cfg->paillier_bits);
@@ -219,11 +226,12 @@ pb_status pb_config_write(const char *path, const pb_config *cfg)
     fprintf(f, "min_free_mb = %d\n", cfg->min_free_mb);
     for (int i = 0; i < PB_NODES; i++)
         write_node(f, i + 1, &cfg->node[i]);
-    int ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
-    ok = (fclose(f) == 0) && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        unlink(tmp);
-        return pb_fail(PB_ERR_STORAGE, "cannot write '%s'", path);
+    if (fclose(f) != 0) {
+        free(text);
+        return pb_fail(PB_ERR_NOMEM, "cannot write '%s': out of memory", path);
     }
-    return PB_OK;
+    /* Mode 0600 through the atomic writer: never writable by others. */
+    pb_status st = pb_file_write_atomic(path, text, len, NULL);
+    free(text);
+    return st;
 }

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "common/fail.h"
+#include "common/file_write.h"
 #include "common/secret.h"
 #include "engine/audit_wiring.h"
 #include "engine/wallet_lock.h"
@@ -72,6 +73,9 @@ static pb_status open_node(pb_engine *e, int number)
     }
     if (st == PB_OK)
         st = pb_node_audit_open(&e->cfg, number, node->ks, &node->audit);
+    /* The library prints nothing: the fix is told to the audit trail. */
+    if (st == PB_OK && pb_wallet_db_tightened(node->db))
+        st = pb_engine_audit(e, number, "storage.tightened", NULL, NULL, PB_OK, 0);
     return st == PB_OK ? PB_OK : pb_fail_context(st, "node %d", number);
 }
 
@@ -151,20 +155,6 @@ pb_status pb_cosigner_public_load(pb_engine *e, pb_cosigner_public **pub)
     return st == PB_OK ? PB_OK : pb_fail_context(st, "cosigner parameters '%s'", path);
 }
 
-static pb_status write_public(const char *path, const uint8_t *data, size_t len)
-{
-    char tmp[800];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    if (!f)
-        return pb_fail(PB_ERR_STORAGE, "cannot write '%s': %s", tmp, strerror(errno));
-    int ok = fwrite(data, 1, len, f) == len && fflush(f) == 0;
-    ok = fclose(f) == 0 && ok;
-    if (!ok || rename(tmp, path) != 0)
-        return pb_fail(PB_ERR_STORAGE, "cannot write '%s'", path);
-    return PB_OK;
-}
-
 pb_status pb_engine_setup_with(pb_engine *e, const pb_cosigner_params *params)
 {
     uint8_t *secret = NULL, *pub = NULL;
@@ -179,7 +169,7 @@ pb_status pb_engine_setup_with(pb_engine *e, const pb_cosigner_params *params)
     if (st == PB_OK)
         st = pb_cosigner_params_export(params, &pub, &pub_len);
     if (st == PB_OK)
-        st = write_public(path, pub, pub_len);
+        st = pb_file_write_atomic(path, pub, pub_len, NULL); /* 0600, fsync'd */
     pb_mpc_bytes_free(secret, secret_len);
     pb_mpc_bytes_free(pub, pub_len);
     return st;

@@ -13,6 +13,7 @@
 
 #include "common/bytes.h"
 #include "common/fail.h"
+#include "common/file_check.h"
 #include "common/secret.h"
 #include "engine/wallet_seal.h"
 
@@ -23,6 +24,7 @@ struct pb_wallet_db {
     pthread_mutex_t mu;
     sqlite3 *db;
     pb_wallet_db_sealer sealer; /* seal == NULL: rows are not sealed (no token) */
+    int tightened; /* open found a file open to others and made it 0600 */
 };
 
 static const char schema[] =
@@ -90,12 +92,34 @@ static pb_status db_fail(pb_wallet_db *db, const char *what)
                    sqlite3_errmsg(db->db));
 }
 
+/* SQLite creates files with mode 0644 (less the umask), and its -wal and
+ * -shm files take the database file's mode. So the database file is
+ * created 0600 before SQLite opens it, and files an older planbok left
+ * open to others are tightened (they are ours; refusing them would lock
+ * out an installation we set up). A file owned by someone else is refused. */
+static pb_status make_private(const char *path, int *tightened)
+{
+    char side[1100];
+    pb_status st = pb_file_keep_private(path, "wallet database", 1, tightened);
+    static const char *const suffixes[] = {"-wal", "-shm", "-journal"};
+    for (size_t i = 0; st == PB_OK && i < sizeof suffixes / sizeof suffixes[0]; i++) {
+        snprintf(side, sizeof side, "%s%s", path, suffixes[i]);
+        st = pb_file_keep_private(side, "wallet database", 0, tightened);
+    }
+    return st;
+}
+
 pb_status pb_wallet_db_open(const char *path, pb_wallet_db **out)
 {
     *out = NULL;
     pb_wallet_db *db = calloc(1, sizeof *db);
     if (!db)
         return pb_fail(PB_ERR_NOMEM, "out of memory opening the wallet database");
+    pb_status pst = make_private(path, &db->tightened);
+    if (pst != PB_OK) {
+        free(db);
+        return pst;
+    }
     pthread_mutex_init(&db->mu, NULL);
     int rc = sqlite3_open_v2(path, &db->db,
                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
@@ -121,6 +145,8 @@ pb_status pb_wallet_db_open(const char *path, pb_wallet_db **out)
     *out = db;
     return PB_OK;
 }
+
+int pb_wallet_db_tightened(const pb_wallet_db *db) { return db->tightened; }
 
 void pb_wallet_db_close(pb_wallet_db *db)
 {

@@ -63,6 +63,10 @@ typedef struct pb_wallet_db_sealer {
 } pb_wallet_db_sealer;
 
 pb_status pb_wallet_db_open(const char *path, pb_wallet_db **out);
+/* 1 when open found the database (or its -wal/-shm) open to group or
+ * others, as versions before 0600 files left it, and tightened it to 0600;
+ * the engine records that in the node's audit log. */
+int pb_wallet_db_tightened(const pb_wallet_db *db);
 void pb_wallet_db_close(pb_wallet_db *db);
 
 /* From here on every row read is checked against its seal and anchor

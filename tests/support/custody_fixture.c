@@ -115,10 +115,15 @@ static EVP_PKEY *read_private(const char *path)
     return key;
 }
 
+/* Private keys are written 0600: planbok refuses a recovery private key
+ * that others may read. */
 static void write_key(const char *path, EVP_PKEY *key, int private_part)
 {
-    FILE *f = fopen(path, "w");
-    cr_assert_not_null(f, "fopen %s: %s", path, strerror(errno));
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, private_part ? 0600 : 0644);
+    cr_assert_geq(fd, 0, "open %s: %s", path, strerror(errno));
+    cr_assert_eq(fchmod(fd, private_part ? 0600 : 0644), 0);
+    FILE *f = fdopen(fd, "w");
+    cr_assert_not_null(f, "fdopen %s: %s", path, strerror(errno));
     int ok = private_part ? PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL)
                           : PEM_write_PUBKEY(f, key);
     cr_assert_eq(fclose(f), 0);
@@ -132,6 +137,8 @@ void cx_rsa_key_paths(int bits, int slot, const char *dir, char *pub_path, char 
     cache_dir(cache, sizeof cache);
     cr_assert_lt((size_t)snprintf(priv_path, cap, "%s/custody-rsa-%d-%d.pem", cache, bits, slot),
                  cap);
+    /* A cache written by an older fixture may be 0644. */
+    (void)chmod(priv_path, 0600);
     EVP_PKEY *key = read_private(priv_path);
     if (!key) {
         key = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)bits);

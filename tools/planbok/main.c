@@ -39,6 +39,11 @@ static int resolve_home(pb_cli *cli, const char *given)
 int main(int argc, char **argv)
 {
     forbid_core_dumps();
+    /* Second line of defence: the library creates its own files 0600 and
+     * directories 0700 explicitly, but a PKCS#11 module (SoftHSM 2.6 sets
+     * 0600/0700 itself; a vendor's library may not) and SQLite create files
+     * of their own. Nothing planbok writes is meant for other users. */
+    umask(077);
     pb_cli cli;
     memset(&cli, 0, sizeof cli);
     const char *home = NULL;
