@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 
 #include "common/fail.h"
+#include "engine/sqlite_read_only.h"
 
 struct pb_wallet_db {
     sqlite3 *db;
@@ -63,6 +64,21 @@ pb_status pb_wallet_db_open(const char *path, pb_wallet_db **out)
         sqlite3_close(db->db);
         free(db);
         return st;
+    }
+    *out = db;
+    return PB_OK;
+}
+
+pb_status pb_wallet_db_open_read_only(const char *path, pb_wallet_db **out)
+{
+    *out = NULL;
+    pb_wallet_db *db = calloc(1, sizeof *db);
+    if (!db)
+        return pb_fail(PB_ERR_NOMEM, "out of memory opening the wallet database");
+    pb_status st = pb_sqlite_open_read_only(path, "SELECT count(*) FROM wallets", &db->db);
+    if (st != PB_OK) {
+        free(db);
+        return pb_fail_context(st, "wallet database");
     }
     *out = db;
     return PB_OK;

@@ -41,6 +41,10 @@ typedef struct pb_wallet_row {
 } pb_wallet_row;
 
 pb_status pb_wallet_db_open(const char *path, pb_wallet_db **out);
+/* Read-only (also on a read-only file system): nothing is created, and
+ * every write fails (SQLITE_READONLY). PB_ERR_NOT_FOUND if the file is
+ * missing. */
+pb_status pb_wallet_db_open_read_only(const char *path, pb_wallet_db **out);
 void pb_wallet_db_close(pb_wallet_db *db);
 
 pb_status pb_wallet_db_insert(pb_wallet_db *db, const pb_wallet_row *row);
