@@ -32,6 +32,7 @@ struct pb_engine {
     pb_engine_node node[2];
     pthread_rwlock_t maintenance;
     char actor[64];
+    int read_only; /* pb_engine_open_read_only: no key stores, no audit writers */
 };
 
 static inline pb_engine_node *pb_node1(pb_engine *e) { return &e->node[0]; }
@@ -97,6 +98,10 @@ pb_status pb_engine_audit(pb_engine *e, int node, const char *event, const char 
  * `result`, or the audit failure if the operation itself succeeded. */
 pb_status pb_engine_audit_result(pb_engine *e, const char *event, const char *wallet_id,
                                  const uint8_t *digest, pb_status result, int nodes);
+
+/* PB_OK, or PB_ERR_ARGUMENT naming `what` when e was opened read-only:
+ * the first line of every operation that writes or needs a token. */
+pb_status pb_engine_require_writable(const pb_engine *e, const char *what);
 
 void pb_engine_info_from_row(pb_wallet_info *info, const pb_wallet_row *row);
 void pb_engine_now(char out[32]);

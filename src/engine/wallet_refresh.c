@@ -69,6 +69,9 @@ pb_status pb_refresh_and_store(pb_engine *e, pb_p1_access *store_as, const pb_sh
 
 pb_status pb_engine_refresh(pb_engine *e, const char *wallet_id, const pb_secrets *secrets)
 {
+    pb_status guard = pb_engine_require_writable(e, "wallet refresh");
+    if (guard != PB_OK)
+        return guard;
     pb_wallet_row row;
     pb_custody_mode mode;
     pb_status st = pb_wallet_db_get(pb_node1(e)->db, wallet_id, &row);

@@ -142,6 +142,9 @@ pb_status pb_engine_sign(pb_engine *e, const char *wallet_id, const uint8_t dige
                          const char *path, const pb_secrets *secrets, pb_signature_result *out)
 {
     memset(out, 0, sizeof *out);
+    pb_status guard = pb_engine_require_writable(e, "sign");
+    if (guard != PB_OK)
+        return guard;
     pb_wallet_row row;
     pb_custody_mode mode;
     uint32_t indices[PATH_MAX_DEPTH];
