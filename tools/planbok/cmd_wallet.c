@@ -48,6 +48,14 @@ static int open_engine(pb_cli *cli, pb_engine **e)
     return st == PB_OK ? 0 : pb_cli_error(st);
 }
 
+/* Queries need no secret: no token login, nothing written, so they also
+ * work on a read-only data directory. */
+static int open_engine_read_only(pb_cli *cli, pb_engine **e)
+{
+    pb_status st = pb_engine_open_read_only(cli->home, e);
+    return st == PB_OK ? 0 : pb_cli_error(st);
+}
+
 static int wallet_create(pb_cli *cli, int argc, char **argv)
 {
     const char *mode = NULL, *name = NULL;
@@ -99,7 +107,7 @@ static int wallet_create(pb_cli *cli, int argc, char **argv)
 static int wallet_list(pb_cli *cli)
 {
     pb_engine *e = NULL;
-    int rc = open_engine(cli, &e);
+    int rc = open_engine_read_only(cli, &e);
     if (rc)
         return rc;
     pb_wallet_info *infos = NULL;
@@ -122,7 +130,7 @@ static int wallet_list(pb_cli *cli)
 static int wallet_show(pb_cli *cli, const char *id)
 {
     pb_engine *e = NULL;
-    int rc = open_engine(cli, &e);
+    int rc = open_engine_read_only(cli, &e);
     if (rc)
         return rc;
     pb_wallet_info info;
