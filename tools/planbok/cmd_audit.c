@@ -106,12 +106,14 @@ static pb_status read_text(const char *path, char **out)
     return PB_OK;
 }
 
+/* The audit commands only look: read-only sessions, so not even a bug here
+ * could change the token's objects (the login itself still happens). */
 static pb_status open_node_keystore(const pb_cli *cli, int node, pb_keystore **ks)
 {
     pb_config cfg;
     pb_status st = pb_cli_load_config(cli, &cfg);
     if (st == PB_OK)
-        st = pb_keystore_open(&cfg.node[node - 1], 0, ks);
+        st = pb_keystore_open(&cfg.node[node - 1], PB_KEYSTORE_READ_ONLY, ks);
     return st;
 }
 
