@@ -197,10 +197,10 @@ Test(audit_repair, both_nodes_are_repaired_without_node)
 }
 
 /* The refusals: exit 6, the reason, the verify command, and no byte changed. */
-static void assert_not_repaired(const char *reason)
+static void assert_not_repaired(const char *seg, const char *reason)
 {
     size_t before_len, after_len;
-    char *before = read_all(seg1, &before_len);
+    char *before = read_all(seg, &before_len);
     pb_test_cli r;
     pb_test_cli_run(t.home, "audit repair --node 1", &r);
     cr_assert_eq(r.code, 6, "%s%s", r.out, r.err);
@@ -209,11 +209,11 @@ static void assert_not_repaired(const char *reason)
     cr_assert_not_null(strstr(r.err, reason), "%s", r.err);
     cr_assert_not_null(strstr(r.err, "planbok audit verify --node 1"), "%s", r.err);
     pb_test_cli_free(&r);
-    char *after = read_all(seg1, &after_len);
+    char *after = read_all(seg, &after_len);
     cr_assert_eq(after_len, before_len);
     cr_assert_eq(memcmp(after, before, before_len), 0);
     char kept_path[450];
-    snprintf(kept_path, sizeof kept_path, "%s.torn", seg1);
+    snprintf(kept_path, sizeof kept_path, "%s.torn", seg);
     cr_assert_not(file_exists(kept_path), "a refused repair wrote a side file");
     free(before);
     free(after);
@@ -228,10 +228,10 @@ Test(audit_repair, an_edited_record_is_not_repaired)
     w[10] = w[10] == 'x' ? 'y' : 'x';
     pb_test_lines_write(seg1, &l);
     pb_test_lines_free(&l);
-    assert_not_repaired("hash_mismatch");
+    assert_not_repaired(seg1, "hash_mismatch");
     /* Also with a torn tail behind the edit: the tail is not cut either. */
     append_bytes(seg1, "{\"seq\":3,");
-    assert_not_repaired("hash_mismatch");
+    assert_not_repaired(seg1, "hash_mismatch");
 }
 
 Test(audit_repair, a_log_behind_the_token_checkpoint_is_not_repaired)
@@ -243,7 +243,17 @@ Test(audit_repair, a_log_behind_the_token_checkpoint_is_not_repaired)
     pb_test_lines_write(seg1, &l);
     pb_test_lines_free(&l);
     append_bytes(seg1, "{\"seq\":2,\"ti");
-    assert_not_repaired("truncated");
+    assert_not_repaired(seg1, "truncated");
+}
+
+Test(audit_repair, a_log_with_a_missing_segment_is_not_repaired)
+{
+    /* Segment 1 is gone; the records now in segment 2 end in a torn line. */
+    char seg2[400];
+    snprintf(seg2, sizeof seg2, "%s/audit/node1/audit-000002.jsonl", t.home);
+    cr_assert_eq(rename(seg1, seg2), 0);
+    append_bytes(seg2, "{\"seq\":3,");
+    assert_not_repaired(seg2, "segment 1 is missing");
 }
 
 Test(audit_repair, usage)

@@ -19,6 +19,16 @@
 #include "engine/audit_wiring.h"
 #include "pkcs11/keystore.h"
 
+static pb_status not_repaired(int node, const char *why)
+{
+    char copy[600];
+    snprintf(copy, sizeof copy, "%s", why); /* why may be pb_last_error()'s buffer */
+    return pb_fail(PB_ERR_INTEGRITY,
+                   "node %d: the audit log is not repaired: %s; only a torn last line is ever "
+                   "cut. Run 'planbok audit verify --node %d' and have the files examined",
+                   node, copy, node);
+}
+
 /* Verifies the node's log as `audit verify --node N` does. *torn is set
  * when the only defect is a torn tail; any other defect is an error. */
 static pb_status verify_before(pb_keystore *ks, int node, const char *dir, int *torn)
@@ -32,23 +42,25 @@ static pb_status verify_before(pb_keystore *ks, int node, const char *dir, int *
         if (st == PB_ERR_NOT_FOUND)
             st = PB_OK; /* no checkpoint yet */
     }
-    pb_audit_summary sum;
-    if (st == PB_OK) {
-        pb_audit_verify_options o = {dir, pem, checkpoint, (unsigned)node};
-        st = pb_audit_verify(&o, &sum);
+    if (st != PB_OK) {
+        free(pem);
+        return st; /* e.g. the sealed checkpoint did not unseal: not the log's defect */
     }
+    pb_audit_summary sum;
+    pb_audit_verify_options o = {dir, pem, checkpoint, (unsigned)node};
+    st = pb_audit_verify(&o, &sum);
     free(pem);
     free(checkpoint);
     if (st == PB_ERR_INTEGRITY && sum.reason == PB_AUDIT_TORN_TAIL) {
         *torn = 1;
         return PB_OK;
     }
-    if (st == PB_ERR_INTEGRITY)
-        return pb_fail(PB_ERR_INTEGRITY,
-                       "node %d: the audit log is not repaired: %s at seq %llu (%s); only a torn "
-                       "last line is ever cut. Run 'planbok audit verify --node %d' and have the "
-                       "files examined", node, pb_audit_reason_name(sum.reason),
-                       (unsigned long long)sum.bad_seq, sum.message, node);
+    if (st == PB_ERR_INTEGRITY) {
+        char why[512];
+        snprintf(why, sizeof why, "%s at seq %llu (%s)", pb_audit_reason_name(sum.reason),
+                 (unsigned long long)sum.bad_seq, sum.message);
+        return not_repaired(node, why);
+    }
     return st;
 }
 
@@ -73,6 +85,9 @@ static pb_status repair(const pb_config *cfg, pb_keystore *ks, int node)
     settings.sync_store = 1;
     pb_audit_log *log = NULL;
     pb_status st = pb_node_audit_open_with(cfg, node, ks, &settings, &log);
+    /* What the verifier does not judge (segment numbering) the writer does. */
+    if (st == PB_ERR_INTEGRITY)
+        return not_repaired(node, pb_last_error());
     if (st != PB_OK)
         return pb_fail_context(st, "node %d", node);
     pb_audit_repair_report rep;
