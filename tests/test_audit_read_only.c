@@ -126,6 +126,7 @@ static void assert_same_outputs(char *before[N_QUERIES], char *after[N_QUERIES])
     for (int i = 0; i < N_QUERIES; i++) {
         cr_assert_str_eq(after[i], before[i], "'%s' differs on the read-only mount",
                          queries[i] ? queries[i] : "wallet show");
+        free(before[i]);
         free(after[i]);
     }
 }
