@@ -171,6 +171,8 @@ pb_status pb_keystore_open(const pb_hsm_config *cfg, unsigned flags, pb_keystore
 {
     *out = NULL;
     pb_secure_heap_ensure();
+    if ((flags & PB_KEYSTORE_CREATE) && (flags & PB_KEYSTORE_READ_ONLY))
+        return pb_fail(PB_ERR_ARGUMENT, "a read-only key store cannot create keys");
     if (cfg->placement == PB_PLACEMENT_DIRECTORY && cfg->store_dir[0] == '\0')
         return pb_fail(PB_ERR_ARGUMENT, "placement 'directory' needs store_dir");
     pb_keystore *ks = calloc(1, sizeof *ks);
@@ -187,7 +189,7 @@ pb_status pb_keystore_open(const pb_hsm_config *cfg, unsigned flags, pb_keystore
         free(ks);
         return st;
     }
-    st = pb_pool_open(&ks->pool, &ks->mod, &ks->cfg);
+    st = pb_pool_open(&ks->pool, &ks->mod, &ks->cfg, (flags & PB_KEYSTORE_READ_ONLY) != 0);
     /* The module was opened under the token guard; C_Login is done now. */
     pb_status kept = pb_p11_module_guard_release(&ks->mod, st == PB_OK);
     if (st == PB_OK)
@@ -248,10 +250,21 @@ pb_status pb_keystore_get(pb_keystore *ks, const pb_blob_ref *ref, uint8_t **pla
     return st;
 }
 
+/* Said before the placement is touched: a directory placement would not be
+ * stopped by the read-only sessions. */
+static pb_status check_writable(const pb_keystore *ks)
+{
+    return ks->pool.read_only ? pb_fail(PB_ERR_ARGUMENT, "the key store was opened read-only")
+                              : PB_OK;
+}
+
 pb_status pb_keystore_put_sealed(pb_keystore *ks, const pb_blob_ref *ref, const uint8_t *blob,
                                  size_t blob_len)
 {
-    pb_status st = pb_ks_check_ref(ref);
+    pb_status st = check_writable(ks);
+    if (st != PB_OK)
+        return st;
+    st = pb_ks_check_ref(ref);
     if (st != PB_OK)
         return st;
     return ks->cfg.placement == PB_PLACEMENT_TOKEN ? pb_token_blob_put(ks, ref, blob, blob_len)
@@ -270,7 +283,10 @@ pb_status pb_keystore_get_sealed(pb_keystore *ks, const pb_blob_ref *ref, uint8_
 
 pb_status pb_keystore_delete(pb_keystore *ks, const pb_blob_ref *ref)
 {
-    pb_status st = pb_ks_check_ref(ref);
+    pb_status st = check_writable(ks);
+    if (st != PB_OK)
+        return st;
+    st = pb_ks_check_ref(ref);
     if (st != PB_OK)
         return st;
     return ks->cfg.placement == PB_PLACEMENT_TOKEN ? pb_token_blob_delete(ks, ref)

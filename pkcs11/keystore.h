@@ -43,7 +43,12 @@ typedef struct pb_blob_ref {
 } pb_blob_ref;
 
 enum {
-    PB_KEYSTORE_CREATE = 1 /* create the KEK and audit key when missing (init) */
+    PB_KEYSTORE_CREATE = 1,   /* create the KEK and audit key when missing (init) */
+    /* Read-only PKCS#11 sessions: reading, unsealing and signing work;
+     * storing or deleting a blob fails with PB_ERR_ARGUMENT (and the token
+     * would refuse to change its objects anyway). For the commands that
+     * only look (audit verify, public-key, checkpoint). */
+    PB_KEYSTORE_READ_ONLY = 2
 };
 
 pb_status pb_keystore_open(const pb_hsm_config *cfg, unsigned flags, pb_keystore **out);

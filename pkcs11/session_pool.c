@@ -84,8 +84,8 @@ static pb_status open_all(pb_session_pool *pool)
 {
     CK_FUNCTION_LIST *fn = pool->mod->fn;
     for (int i = 0; i < pool->size; i++) {
-        CK_RV rv = fn->C_OpenSession(pool->mod->slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL,
-                                     NULL, &pool->handles[i]);
+        CK_FLAGS flags = CKF_SERIAL_SESSION | (pool->read_only ? 0 : CKF_RW_SESSION);
+        CK_RV rv = fn->C_OpenSession(pool->mod->slot, flags, NULL, NULL, &pool->handles[i]);
         if (rv != CKR_OK) {
             for (int j = 0; j < i; j++)
                 fn->C_CloseSession(pool->handles[j]);
@@ -101,11 +101,13 @@ static pb_status open_all(pb_session_pool *pool)
     return st;
 }
 
-pb_status pb_pool_open(pb_session_pool *pool, pb_p11_module *mod, const pb_hsm_config *cfg)
+pb_status pb_pool_open(pb_session_pool *pool, pb_p11_module *mod, const pb_hsm_config *cfg,
+                       int read_only)
 {
     memset(pool, 0, sizeof *pool);
     pool->mod = mod;
     pool->cfg = cfg;
+    pool->read_only = read_only;
     pool->size = cfg->pool_size > 0 ? cfg->pool_size : 4;
     pool->handles = calloc((size_t)pool->size, sizeof *pool->handles);
     pool->busy = calloc((size_t)pool->size, 1);

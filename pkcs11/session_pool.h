@@ -22,6 +22,7 @@ typedef struct pb_session_pool {
     CK_SESSION_HANDLE *handles;
     unsigned char *busy;
     int size;
+    int read_only; /* sessions without CKF_RW_SESSION: token objects cannot change */
     unsigned long generation;
 } pb_session_pool;
 
@@ -31,7 +32,10 @@ typedef struct pb_session {
     unsigned long generation;
 } pb_session;
 
-pb_status pb_pool_open(pb_session_pool *pool, pb_p11_module *mod, const pb_hsm_config *cfg);
+/* read_only: every session is a PKCS#11 read-only session (the login is
+ * the same; the token refuses to create, change or destroy its objects). */
+pb_status pb_pool_open(pb_session_pool *pool, pb_p11_module *mod, const pb_hsm_config *cfg,
+                       int read_only);
 void pb_pool_close(pb_session_pool *pool);
 /* Blocks until a session is free. */
 void pb_pool_acquire(pb_session_pool *pool, pb_session *s);

@@ -345,6 +345,97 @@ Test(audit_writer, torn_tail_blocks_appends_until_an_explicit_repair)
     env_free(&e);
 }
 
+Test(audit_writer, repair_reports_what_it_cut_and_the_hint_names_the_fix)
+{
+    env e;
+    env_make(&e);
+    pb_audit_log *log = env_open(&e);
+    pb_test_audit_fill(log, 4, 2);
+    pb_audit_close(log);
+    const char *torn = "{\"seq\":7,\"ti";
+    off_t whole = file_size(e.seg1);
+    write_torn_tail(e.seg1, torn);
+
+    /* The read-only check sees what a writer sees, with the caller's hint. */
+    cr_assert_eq(pb_audit_check_tail(e.dir, "run 'fix it --node 1'"), PB_ERR_INTEGRITY);
+    cr_assert_not_null(strstr(pb_last_error(), "torn tail of 12 bytes"), "%s", pb_last_error());
+    cr_assert_not_null(strstr(pb_last_error(), "run 'fix it --node 1'"), "%s", pb_last_error());
+    e.opt.repair_hint = "run 'fix it --node 1'";
+    cr_assert_eq(pb_audit_open(&e.opt, &log), PB_ERR_INTEGRITY);
+    cr_assert_not_null(strstr(pb_last_error(), "run 'fix it --node 1'"), "%s", pb_last_error());
+
+    e.opt.flags = PB_AUDIT_REPAIR;
+    log = env_open(&e);
+    pb_audit_repair_report rep;
+    pb_audit_repair_get(log, &rep);
+    pb_audit_close(log);
+    cr_assert_eq(rep.repaired, 1);
+    cr_assert_eq(rep.cut_bytes, strlen(torn));
+    cr_assert_eq(rep.offset, (uint64_t)whole);
+    cr_assert_eq(rep.record_seq, 7);
+    cr_assert_str_eq(rep.segment, e.seg1);
+    char kept[400];
+    snprintf(kept, sizeof kept, "%s.torn", e.seg1);
+    cr_assert_str_eq(rep.kept_in, kept);
+    cr_assert_eq(pb_audit_check_tail(e.dir, NULL), PB_OK, "%s", pb_last_error());
+
+    /* Nothing torn: nothing cut, nothing reported. */
+    log = env_open(&e);
+    pb_audit_repair_get(log, &rep);
+    pb_audit_close(log);
+    cr_assert_eq(rep.repaired, 0);
+    env_free(&e);
+}
+
+Test(audit_writer, repair_cuts_nothing_from_a_log_behind_the_kept_checkpoint)
+{
+    env e;
+    env_make(&e);
+    pb_audit_log *log = env_open(&e);
+    pb_test_audit_fill(log, 6, 2);
+    pb_audit_close(log);
+    /* Drop the last operation (record + checkpoint), then tear the end. */
+    pb_test_lines l;
+    pb_test_lines_read(e.seg1, &l);
+    pb_test_lines_remove(&l, l.count - 1);
+    pb_test_lines_remove(&l, l.count - 1);
+    pb_test_lines_write(e.seg1, &l);
+    pb_test_lines_free(&l);
+    write_torn_tail(e.seg1, "{\"seq\":8,");
+    off_t before = file_size(e.seg1);
+
+    e.opt.flags = PB_AUDIT_REPAIR;
+    cr_assert_eq(pb_audit_open(&e.opt, &log), PB_ERR_INTEGRITY);
+    cr_assert_not_null(strstr(pb_last_error(), "cut short"), "%s", pb_last_error());
+    cr_assert_eq(file_size(e.seg1), before, "a refused repair changed the segment");
+    char kept[400];
+    struct stat sb;
+    snprintf(kept, sizeof kept, "%s.torn", e.seg1);
+    cr_assert_neq(stat(kept, &sb), 0, "a refused repair wrote a side file");
+    env_free(&e);
+}
+
+Test(audit_writer, check_tail_accepts_a_missing_or_empty_log_and_refuses_a_gap)
+{
+    env e;
+    env_make(&e);
+    char missing[400];
+    snprintf(missing, sizeof missing, "%s/none", e.dir);
+    cr_assert_eq(pb_audit_check_tail(missing, NULL), PB_OK, "%s", pb_last_error());
+    cr_assert_eq(pb_audit_check_tail(e.dir, NULL), PB_OK, "%s", pb_last_error());
+    e.opt.segment_bytes = 1500;
+    pb_audit_log *log = env_open(&e);
+    pb_test_audit_fill(log, 20, 4);
+    pb_audit_close(log);
+    cr_assert_eq(pb_audit_check_tail(e.dir, NULL), PB_OK, "%s", pb_last_error());
+    char seg2[400];
+    snprintf(seg2, sizeof seg2, "%s/audit-000002.jsonl", e.dir);
+    cr_assert_eq(unlink(seg2), 0);
+    cr_assert_eq(pb_audit_check_tail(e.dir, NULL), PB_ERR_INTEGRITY);
+    cr_assert_not_null(strstr(pb_last_error(), "segment 2 is missing"), "%s", pb_last_error());
+    env_free(&e);
+}
+
 Test(audit_writer, segments_rotate_by_size_and_the_chain_spans_them)
 {
     env e;

@@ -202,3 +202,52 @@ Test(keystore_token, audit_signature_verifies_with_openssl_under_the_exported_pe
     pb_keystore_close(ks);
     pb_test_token_remove(&t);
 }
+
+/* Read-only key stores (the audit commands): they read, unseal and sign,
+ * and refuse to store or delete, in either placement, before touching it. */
+static void read_only_store_reads_but_never_writes(pb_placement placement)
+{
+    pb_test_token t;
+    pb_test_token_make(&t, placement);
+    pb_keystore *ks = pb_test_token_open(&t);
+    uint8_t plain[] = "sealed before the read-only open";
+    pb_blob_ref ref = {"wallet-ro", 1, PB_BLOB_SHARE};
+    cr_assert_eq(pb_keystore_put(ks, &ref, plain, sizeof plain), PB_OK, "%s", pb_last_error());
+    pb_keystore_close(ks);
+
+    cr_assert_eq(pb_keystore_open(&t.cfg, PB_KEYSTORE_CREATE | PB_KEYSTORE_READ_ONLY, &ks),
+                 PB_ERR_ARGUMENT);
+    cr_assert_eq(pb_keystore_open(&t.cfg, PB_KEYSTORE_READ_ONLY, &ks), PB_OK, "%s",
+                 pb_last_error());
+    uint8_t *back;
+    size_t back_len;
+    cr_assert_eq(pb_keystore_get(ks, &ref, &back, &back_len), PB_OK, "%s", pb_last_error());
+    cr_assert_eq(back_len, sizeof plain);
+    cr_assert_eq(memcmp(back, plain, back_len), 0);
+    pb_secret_free(back, back_len);
+    uint8_t digest[32] = {7}, sig[64];
+    cr_assert_eq(pb_keystore_audit_sign(ks, digest, sig), PB_OK, "%s", pb_last_error());
+    pb_blob_ref other = {"wallet-ro2", 1, PB_BLOB_SHARE};
+    cr_assert_eq(pb_keystore_put(ks, &other, plain, sizeof plain), PB_ERR_ARGUMENT);
+    cr_assert_not_null(strstr(pb_last_error(), "opened read-only"), "%s", pb_last_error());
+    cr_assert_eq(pb_keystore_delete(ks, &ref), PB_ERR_ARGUMENT);
+    cr_assert_eq(pb_keystore_blob_count(ks), 1);
+    pb_keystore_close(ks);
+
+    ks = pb_test_token_open(&t);
+    cr_assert_eq(pb_keystore_get(ks, &other, &back, &back_len), PB_ERR_NOT_FOUND);
+    cr_assert_eq(pb_keystore_get(ks, &ref, &back, &back_len), PB_OK, "the blob was deleted");
+    pb_secret_free(back, back_len);
+    pb_keystore_close(ks);
+    pb_test_token_remove(&t);
+}
+
+Test(keystore_token, read_only_store_in_the_token_reads_but_never_writes)
+{
+    read_only_store_reads_but_never_writes(PB_PLACEMENT_TOKEN);
+}
+
+Test(keystore_token, read_only_store_in_a_directory_reads_but_never_writes)
+{
+    read_only_store_reads_but_never_writes(PB_PLACEMENT_DIRECTORY);
+}

@@ -64,8 +64,19 @@ typedef struct pb_signature_result {
     uint8_t public_key[33]; /* the (derived) key that signed */
 } pb_signature_result;
 
-/* Opens an initialized data directory (see `planbok init`). */
+/* Opens an initialized data directory (see `planbok init`). A directory on
+ * a read-only file system is refused (PB_ERR_STORAGE): use
+ * pb_engine_open_read_only there. */
 PB_API pb_status pb_engine_open(const char *home, pb_engine **out);
+/* Opens a data directory for the queries only (pb_engine_wallet_show,
+ * pb_engine_wallet_list), also on a read-only file system: the wallet
+ * databases are opened read-only, nothing is created, no audit log is
+ * opened for writing, and the tokens are used in read-only sessions only
+ * (to check every row's seal and anchor). Each node's audit
+ * log is still checked as a writer would (PB_ERR_INTEGRITY on a torn tail
+ * or a missing segment). Every other call on such a handle fails with
+ * PB_ERR_ARGUMENT ("opened read-only") before it touches anything. */
+PB_API pb_status pb_engine_open_read_only(const char *home, pb_engine **out);
 PB_API void pb_engine_close(pb_engine *engine);
 
 /* Node-level set-up: node 2's ring-Pedersen parameters (safe primes, slow;

@@ -507,9 +507,25 @@ static pb_status write_repair_record(pb_audit_log *log, const pb_audit_repair_in
     placed p;
     p.rec = r;
     pb_status st = write_one(log, &p);
-    if (st == PB_OK)
-        log->stats.repairs++;
-    return st;
+    if (st != PB_OK)
+        return st;
+    log->stats.repairs++;
+    pb_audit_repair_report *rep = &log->repair;
+    rep->repaired = 1;
+    pb_audit_segment_file(log, info->segment, rep->segment, sizeof rep->segment);
+    snprintf(rep->kept_in, sizeof rep->kept_in, "%.*s.torn", (int)sizeof rep->kept_in - 6,
+             rep->segment);
+    rep->offset = (uint64_t)info->offset;
+    rep->cut_bytes = info->bytes;
+    rep->record_seq = p.rec.seq;
+    return PB_OK;
+}
+
+void pb_audit_repair_get(pb_audit_log *log, pb_audit_repair_report *out)
+{
+    pthread_mutex_lock(&log->mu);
+    *out = log->repair;
+    pthread_mutex_unlock(&log->mu);
 }
 
 static pb_status open_files(pb_audit_log *log, const pb_audit_options *opt)
@@ -526,8 +542,12 @@ static pb_status open_files(pb_audit_log *log, const pb_audit_options *opt)
         return st;
     pb_audit_repair_info info;
     st = pb_audit_sync_state(log, (opt->flags & PB_AUDIT_REPAIR) != 0, &info);
+    /* A log behind the token's checkpoint is not repaired, not even its
+     * torn tail: whoever investigates gets the files as they were. */
     if (st == PB_OK)
         st = check_external(log);
+    if (st == PB_OK && info.found)
+        st = pb_audit_cut_torn(log, &info);
     if (st == PB_OK && info.done)
         st = write_repair_record(log, &info);
     unlock_files(log);
@@ -566,6 +586,8 @@ pb_status pb_audit_open(const pb_audit_options *opt, pb_audit_log **out)
     log->clock_ctx = opt->clock_ctx;
     log->signer = opt->signer;
     log->store = opt->store;
+    if (opt->repair_hint)
+        snprintf(log->repair_hint, sizeof log->repair_hint, "%s", opt->repair_hint);
     if (opt->public_key_pem)
         st = pb_audit_public_key_load(opt->public_key_pem, strlen(opt->public_key_pem),
                                       &log->public_key);

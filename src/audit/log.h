@@ -14,6 +14,7 @@
 #ifndef PB_AUDIT_LOG_H
 #define PB_AUDIT_LOG_H
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -46,7 +47,10 @@ typedef struct pb_audit_checkpoint_store {
 
 enum {
     /* At open, cut a torn last line (a writer killed mid-append), keep its
-     * bytes in <segment>.torn, and append a "log.repair" record. */
+     * bytes in <segment>.torn, and append a "log.repair" record. Nothing
+     * else is ever cut: the cut happens only after the rest of the open
+     * (segments contiguous, last whole record intact, the checkpoint kept
+     * outside not ahead of it) succeeded. */
     PB_AUDIT_REPAIR = 1,
     /* Hand checkpoints to the store from a background thread instead of
      * inside pb_audit_checkpoint: a slow store (a token object write can
@@ -69,6 +73,10 @@ typedef struct pb_audit_options {
     /* Optional PEM of the signer's public key: every new checkpoint is
      * verified against it before it is written (catches a wrong token). */
     const char *public_key_pem;
+    /* Optional: what the torn-tail error tells the operator to do, e.g.
+     * the command that repairs (the log knows no commands). NULL: "open
+     * with repair to cut it". */
+    const char *repair_hint;
 } pb_audit_options;
 
 /* What the caller records; strings as in record.h. */
@@ -129,5 +137,26 @@ typedef struct pb_audit_stats {
 } pb_audit_stats;
 
 void pb_audit_stats_get(pb_audit_log *log, pb_audit_stats *out);
+
+/* What the repair at open did (PB_AUDIT_REPAIR); repaired = 0 when the
+ * log had no torn tail. */
+typedef struct pb_audit_repair_report {
+    int repaired;
+    char segment[PATH_MAX];  /* the segment that was cut */
+    char kept_in[PATH_MAX];  /* the side file the cut bytes were appended to */
+    uint64_t offset;         /* where the cut was: the segment's new size */
+    uint64_t cut_bytes;
+    uint64_t record_seq;     /* the log.repair record */
+} pb_audit_repair_report;
+
+void pb_audit_repair_get(pb_audit_log *log, pb_audit_repair_report *out);
+
+/* Checks what a writer checks at open (segments 1..n without a gap, the
+ * last whole record decodes and matches its hash, no torn tail) without
+ * writing, creating or locking anything: for a read-only data directory.
+ * PB_OK also when there is no log yet. PB_ERR_INTEGRITY with the same
+ * message a writer gives (repair_hint as in pb_audit_options). It does not
+ * consult the checkpoint kept outside the log. */
+pb_status pb_audit_check_tail(const char *dir, const char *repair_hint);
 
 #endif

@@ -23,6 +23,8 @@ struct pb_audit_log {
     pb_audit_signer signer;
     pb_audit_checkpoint_store store;
     EVP_PKEY *public_key;
+    char repair_hint[160];
+    pb_audit_repair_report repair; /* what the repair at open did */
     int lock_fd;
     int fd;             /* active segment (read-write, O_APPEND), -1 before the first */
     unsigned seg_index; /* index of fd's segment, or of the one to create */
@@ -47,8 +49,9 @@ struct pb_audit_log {
     uint64_t store_errors, store_last_ns;
 };
 
-/* What a repair removed, for the log.repair record. */
+/* A torn tail found at open: planned (found) and, once cut, done. */
 typedef struct pb_audit_repair_info {
+    int found;
     int done;
     unsigned segment;
     off_t offset;
@@ -57,8 +60,12 @@ typedef struct pb_audit_repair_info {
 
 void pb_audit_segment_file(const pb_audit_log *log, unsigned index, char *out, size_t n);
 /* Re-reads the chain state from the files. With repair set, a torn tail is
- * cut off (and described in *info); without, it is an integrity error. */
+ * only described in *info (found), for pb_audit_cut_torn once the rest of
+ * the open checked out; without, it is an integrity error. */
 pb_status pb_audit_sync_state(pb_audit_log *log, int repair, pb_audit_repair_info *info);
+/* Saves the torn tail described in *info to <segment>.torn, cuts it off
+ * and sets info->done. */
+pb_status pb_audit_cut_torn(pb_audit_log *log, pb_audit_repair_info *info);
 /* 1 iff the files are as this writer left them (nobody else appended). */
 int pb_audit_state_current(const pb_audit_log *log);
 

@@ -1,7 +1,9 @@
 /* log_tail.c - recovering the writer's chain state from the segment files:
  * the last whole record gives seq and prev; bytes after the last newline
- * are a torn tail (a writer died mid-append), cut off only on request.
- * Must never modify anything but a torn tail, and only after saving it. */
+ * are a torn tail (a writer died mid-append), cut off only on request;
+ * and the same checks read-only, for a data directory that cannot be
+ * written. Must never modify anything but a torn tail, and only after
+ * saving it. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -143,8 +145,14 @@ static pb_status open_active(pb_audit_log *log, unsigned index)
     return PB_OK;
 }
 
+static void torn_hint(const pb_audit_log *log, char *out, size_t n)
+{
+    snprintf(out, n, "%s", log->repair_hint[0] ? log->repair_hint : "open with repair to cut it");
+}
+
 /* Walks back from the last segment to the last whole record. Only the
- * final non-empty segment may have a torn tail. */
+ * final non-empty segment may have a torn tail; it is only read here (a
+ * repair cuts it later, in pb_audit_cut_torn). */
 static pb_status find_tail(pb_audit_log *log, const pb_audit_segments *segs, int repair,
                            pb_audit_repair_info *info, char *buf)
 {
@@ -152,7 +160,7 @@ static pb_status find_tail(pb_audit_log *log, const pb_audit_segments *segs, int
     for (size_t i = segs->count; i-- > 0;) {
         char path[PATH_MAX + PB_AUDIT_SEGMENT_NAME_MAX];
         pb_audit_segment_file(log, segs->index[i], path, sizeof path);
-        int fd = open(path, O_RDWR | O_CLOEXEC);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
             return pb_fail(PB_ERR_STORAGE, "opening %s: %s", path, strerror(errno));
         struct stat sb;
@@ -160,42 +168,25 @@ static pb_status find_tail(pb_audit_log *log, const pb_audit_segments *segs, int
         pb_status st = fstat(fd, &sb) == 0 ? PB_OK : pb_fail(PB_ERR_STORAGE, "stat %s", path);
         if (st == PB_OK && sb.st_size > 0)
             st = scan_tail(fd, sb.st_size, path, buf, &t);
-        if (st != PB_OK || sb.st_size == 0) {
-            close(fd);
-            if (st != PB_OK)
-                return st;
+        close(fd);
+        if (st != PB_OK)
+            return st;
+        if (sb.st_size == 0)
             continue;
-        }
-        if (t.torn && seen_nonempty) {
-            close(fd);
+        if (t.torn && seen_nonempty)
             return pb_fail(PB_ERR_INTEGRITY, "audit log: %s ends without a newline but is not "
                                              "the last segment; run audit verify", path);
-        }
         seen_nonempty = 1;
         if (t.torn && !repair) {
-            close(fd);
+            char hint[200];
+            torn_hint(log, hint, sizeof hint);
             return pb_fail(PB_ERR_INTEGRITY,
                            "audit log: torn tail of %zu bytes after the last whole record in %s "
-                           "(a writer died mid-append); open with repair to cut it",
-                           t.torn, path);
+                           "(a writer died mid-append); %s",
+                           t.torn, path, hint);
         }
-        if (t.torn) {
-            char *torn = malloc(t.torn);
-            st = torn ? read_fully(fd, torn, t.torn, t.whole_end)
-                      : pb_fail(PB_ERR_NOMEM, "out of memory");
-            if (st == PB_OK)
-                st = save_torn(path, torn, t.torn);
-            free(torn);
-            if (st == PB_OK && (ftruncate(fd, t.whole_end) != 0 || fsync(fd) != 0))
-                st = pb_fail(PB_ERR_STORAGE, "cutting the torn tail of %s: %s", path,
-                             strerror(errno));
-            if (st != PB_OK) {
-                close(fd);
-                return st;
-            }
-            *info = (pb_audit_repair_info){1, segs->index[i], t.whole_end, t.torn};
-        }
-        close(fd);
+        if (t.torn)
+            *info = (pb_audit_repair_info){1, 0, segs->index[i], t.whole_end, t.torn};
         if (t.found) {
             log->last_seq = t.last.seq;
             memcpy(log->last_hash, t.last.hash, 32);
@@ -209,6 +200,82 @@ static pb_status find_tail(pb_audit_log *log, const pb_audit_segments *segs, int
     return PB_OK;
 }
 
+pb_status pb_audit_cut_torn(pb_audit_log *log, pb_audit_repair_info *info)
+{
+    char path[PATH_MAX + PB_AUDIT_SEGMENT_NAME_MAX];
+    pb_audit_segment_file(log, info->segment, path, sizeof path);
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        return pb_fail(PB_ERR_STORAGE, "opening %s to cut its torn tail: %s", path,
+                       strerror(errno));
+    struct stat sb;
+    pb_status st = PB_OK;
+    /* Under the flock nobody appends, but be sure the bytes are the ones found. */
+    if (fstat(fd, &sb) != 0 || sb.st_size != info->offset + (off_t)info->bytes)
+        st = pb_fail(PB_ERR_STORAGE, "%s changed while repairing its torn tail", path);
+    char *torn = st == PB_OK ? malloc(info->bytes) : NULL;
+    if (st == PB_OK && !torn)
+        st = pb_fail(PB_ERR_NOMEM, "out of memory");
+    if (st == PB_OK)
+        st = read_fully(fd, torn, info->bytes, info->offset);
+    if (st == PB_OK)
+        st = save_torn(path, torn, info->bytes);
+    free(torn);
+    if (st == PB_OK && (ftruncate(fd, info->offset) != 0 || fsync(fd) != 0))
+        st = pb_fail(PB_ERR_STORAGE, "cutting the torn tail of %s: %s", path, strerror(errno));
+    close(fd);
+    if (st != PB_OK)
+        return st;
+    info->done = 1;
+    if (log->fd >= 0 && fstat(log->fd, &sb) == 0)
+        log->seg_size = sb.st_size;
+    return PB_OK;
+}
+
+/* Segments 1..n without a gap, then the last whole record: the chain state. */
+static pb_status read_state(pb_audit_log *log, pb_audit_segments *segs, int repair,
+                            pb_audit_repair_info *info)
+{
+    for (size_t i = 0; i < segs->count; i++) {
+        if (segs->index[i] != i + 1)
+            return pb_fail(PB_ERR_INTEGRITY, "audit log: segment %zu is missing; run audit verify",
+                           i + 1);
+    }
+    if (segs->count == 0) {
+        reset_empty(log);
+        return PB_OK;
+    }
+    char *buf = malloc(TAIL_WINDOW);
+    if (!buf)
+        return pb_fail(PB_ERR_NOMEM, "out of memory");
+    pb_status st = find_tail(log, segs, repair, info, buf);
+    free(buf);
+    return st;
+}
+
+pb_status pb_audit_check_tail(const char *dir, const char *repair_hint)
+{
+    struct stat sb;
+    if (stat(dir, &sb) != 0 && errno == ENOENT)
+        return PB_OK; /* nothing written yet */
+    pb_audit_log *log = calloc(1, sizeof *log);
+    if (!log)
+        return pb_fail(PB_ERR_NOMEM, "out of memory");
+    log->fd = log->lock_fd = -1;
+    snprintf(log->dir, sizeof log->dir, "%s", dir);
+    snprintf(log->repair_hint, sizeof log->repair_hint, "%s", repair_hint ? repair_hint : "");
+    pb_audit_segments segs;
+    pb_status st = pb_audit_segments_list(dir, &segs);
+    if (st == PB_OK) {
+        pb_audit_repair_info info;
+        memset(&info, 0, sizeof info);
+        st = read_state(log, &segs, 0, &info);
+        pb_audit_segments_free(&segs);
+    }
+    free(log);
+    return st;
+}
+
 pb_status pb_audit_sync_state(pb_audit_log *log, int repair, pb_audit_repair_info *info)
 {
     memset(info, 0, sizeof *info);
@@ -216,35 +283,19 @@ pb_status pb_audit_sync_state(pb_audit_log *log, int repair, pb_audit_repair_inf
     pb_status st = pb_audit_segments_list(log->dir, &segs);
     if (st != PB_OK)
         return st;
-    for (size_t i = 0; i < segs.count; i++) {
-        if (segs.index[i] != i + 1) {
-            pb_audit_segments_free(&segs);
-            return pb_fail(PB_ERR_INTEGRITY, "audit log: segment %zu is missing; run audit verify",
-                           i + 1);
-        }
-    }
-    if (segs.count == 0) {
+    st = read_state(log, &segs, repair, info);
+    if (st == PB_OK && segs.count == 0) {
         if (log->fd >= 0)
             close(log->fd);
         log->fd = -1;
         log->seg_index = 1;
         log->seg_size = 0;
-        reset_empty(log);
-        pb_audit_segments_free(&segs);
-        return PB_OK;
-    }
-    char *buf = malloc(TAIL_WINDOW);
-    if (!buf) {
-        pb_audit_segments_free(&segs);
-        return pb_fail(PB_ERR_NOMEM, "out of memory");
-    }
-    st = find_tail(log, &segs, repair, info, buf);
-    free(buf);
-    if (st == PB_OK)
+    } else if (st == PB_OK) {
         st = open_active(log, segs.index[segs.count - 1]);
+    }
     pb_audit_segments_free(&segs);
     struct stat sb;
-    if (st == PB_OK) {
+    if (st == PB_OK && log->fd >= 0) {
         if (fstat(log->fd, &sb) != 0)
             return pb_fail(PB_ERR_STORAGE, "stat of the active segment: %s", strerror(errno));
         log->seg_size = sb.st_size;

@@ -72,6 +72,22 @@ static pb_status load_cb(void *ctx, char **line, size_t *len)
 
 static void release_cb(void *ctx) { free(ctx); }
 
+/* The log knows no commands; the operator needs the one that repairs. */
+static void repair_hint(int node, char *out, size_t n)
+{
+    snprintf(out, n, "run 'planbok audit repair --node %d'", node);
+}
+
+pb_status pb_node_audit_check(const pb_config *cfg, int node)
+{
+    if (node < 1 || node > PB_NODES)
+        return pb_fail(PB_ERR_ARGUMENT, "audit: node must be 1 or 2");
+    char dir[600], hint[64];
+    pb_node_audit_dir(cfg, node, dir, sizeof dir);
+    repair_hint(node, hint, sizeof hint);
+    return pb_audit_check_tail(dir, hint);
+}
+
 pb_status pb_node_audit_open(const pb_config *cfg, int node, pb_keystore *ks, pb_audit_log **out)
 {
     return pb_node_audit_open_with(cfg, node, ks, NULL, out);
@@ -115,6 +131,9 @@ pb_status pb_node_audit_open_with(const pb_config *cfg, int node, pb_keystore *k
     opt.signer = (pb_audit_signer){sign_cb, ctx};
     opt.store = (pb_audit_checkpoint_store){save_cb, load_cb, ctx, release_cb};
     opt.public_key_pem = pem;
+    char hint[64];
+    repair_hint(node, hint, sizeof hint);
+    opt.repair_hint = hint;
     st = pb_audit_open(&opt, out); /* owns ctx from here, even on failure */
     free(pem);
     return st;

@@ -45,6 +45,12 @@ pb_status pb_node_audit_open(const pb_config *cfg, int node, pb_keystore *ks, pb
 pb_status pb_node_audit_open_with(const pb_config *cfg, int node, pb_keystore *ks,
                                   const pb_node_audit_settings *settings, pb_audit_log **out);
 
+/* Read-only: what opening node `node`'s log would check (no gap between
+ * segments, an intact last record, no torn tail), without writing, locking
+ * or logging in (the token's checkpoint is not consulted). A torn tail
+ * fails with PB_ERR_INTEGRITY naming 'planbok audit repair --node N'. */
+pb_status pb_node_audit_check(const pb_config *cfg, int node);
+
 /* The checkpoint line sealed in the token (malloc'd, NUL-terminated);
  * PB_ERR_NOT_FOUND before the first checkpoint. */
 pb_status pb_node_audit_checkpoint_load(pb_keystore *ks, int node, char **line, size_t *len);

@@ -136,6 +136,9 @@ pb_status pb_engine_backup(pb_engine *e, int node, const char *public_key_pem,
                            const char *out_path, size_t *records)
 {
     *records = 0;
+    pb_status guard = pb_engine_require_writable(e, "backup");
+    if (guard != PB_OK)
+        return guard;
     if (node != 1 && node != 2)
         return pb_fail(PB_ERR_ARGUMENT, "node must be 1 or 2");
     pb_status space = pb_storage_check(&e->cfg);
@@ -236,6 +239,9 @@ pb_status pb_engine_restore(pb_engine *e, int node, const char *private_key_pem,
                             const char *in_path, size_t *records)
 {
     *records = 0;
+    pb_status guard = pb_engine_require_writable(e, "restore");
+    if (guard != PB_OK)
+        return guard;
     if (node != 1 && node != 2)
         return pb_fail(PB_ERR_ARGUMENT, "node must be 1 or 2");
     uint8_t *sealed = NULL, *bundle = NULL;

@@ -1,5 +1,6 @@
-/* engine.c - opening a data directory's two nodes, node set-up, and the
- * read-only wallet queries (see planbok/engine.h). */
+/* engine.c - opening a data directory's two nodes (read-write, or read-only
+ * for the queries), node set-up, and the read-only wallet queries (see
+ * planbok/engine.h). */
 #include "engine/engine_internal.h"
 
 #include <errno.h>
@@ -7,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 
 #include "common/fail.h"
@@ -79,7 +81,40 @@ static pb_status open_node(pb_engine *e, int number)
     return st == PB_OK ? PB_OK : pb_fail_context(st, "node %d", number);
 }
 
-pb_status pb_engine_open(const char *home, pb_engine **out)
+/* A read-only node: its database read-only, its audit log only checked,
+ * its token in read-only sessions: a row is shown only once its seal and
+ * anchor in the token check out. */
+static pb_status open_node_read_only(pb_engine *e, int number)
+{
+    pb_engine_node *node = &e->node[number - 1];
+    node->number = number;
+    char db_path[700];
+    snprintf(db_path, sizeof db_path, "%s/node%d/wallets.db", e->cfg.home, number);
+    pb_status st = pb_wallet_db_open_read_only(db_path, &node->db);
+    if (st == PB_OK)
+        st = pb_keystore_open(&e->cfg.node[number - 1], PB_KEYSTORE_READ_ONLY, &node->ks);
+    if (st == PB_OK) {
+        pb_wallet_db_sealer sealer;
+        pb_wallet_sealer_for(&sealer, node->ks, number);
+        st = pb_wallet_db_set_sealer(node->db, &sealer);
+    }
+    if (st == PB_OK)
+        st = pb_node_audit_check(&e->cfg, number);
+    return st == PB_OK ? PB_OK : pb_fail_context(st, "node %d", number);
+}
+
+/* Said up front: otherwise the first failure would be some file deep inside. */
+static pb_status check_writable(const char *home)
+{
+    struct statvfs vfs;
+    if (statvfs(home, &vfs) == 0 && (vfs.f_flag & ST_RDONLY))
+        return pb_fail(PB_ERR_STORAGE,
+                       "the data directory '%s' is on a read-only file system: only reading "
+                       "works there (wallet list/show, audit verify/show/export)", home);
+    return PB_OK;
+}
+
+static pb_status engine_open(const char *home, int read_only, pb_engine **out)
 {
     *out = NULL;
     pb_engine *e = calloc(1, sizeof *e);
@@ -87,13 +122,16 @@ pb_status pb_engine_open(const char *home, pb_engine **out)
         return pb_fail(PB_ERR_NOMEM, "out of memory opening the engine");
     snprintf(e->cfg.home, sizeof e->cfg.home, "%s", home);
     snprintf(e->actor, sizeof e->actor, "local");
+    e->read_only = read_only;
     char path[600];
     pb_config_path(home, path, sizeof path);
     pb_status st = pb_config_load(path, &e->cfg);
     pthread_rwlock_init(&e->maintenance, NULL);
+    if (st == PB_OK && !read_only)
+        st = check_writable(home);
     for (int n = 1; st == PB_OK && n <= 2; n++)
-        st = open_node(e, n);
-    if (st == PB_OK)
+        st = read_only ? open_node_read_only(e, n) : open_node(e, n);
+    if (st == PB_OK && !read_only)
         st = pb_engine_settle_unfinished(e);
     if (st != PB_OK) {
         pb_engine_close(e);
@@ -101,6 +139,23 @@ pb_status pb_engine_open(const char *home, pb_engine **out)
     }
     *out = e;
     return PB_OK;
+}
+
+pb_status pb_engine_open(const char *home, pb_engine **out)
+{
+    return engine_open(home, 0, out);
+}
+
+pb_status pb_engine_open_read_only(const char *home, pb_engine **out)
+{
+    return engine_open(home, 1, out);
+}
+
+pb_status pb_engine_require_writable(const pb_engine *e, const char *what)
+{
+    if (!e->read_only)
+        return PB_OK;
+    return pb_fail(PB_ERR_ARGUMENT, "%s: the engine was opened read-only", what);
 }
 
 void pb_engine_close(pb_engine *e)
@@ -157,6 +212,9 @@ pb_status pb_cosigner_public_load(pb_engine *e, pb_cosigner_public **pub)
 
 pb_status pb_engine_setup_with(pb_engine *e, const pb_cosigner_params *params)
 {
+    pb_status guard = pb_engine_require_writable(e, "node set-up");
+    if (guard != PB_OK)
+        return guard;
     uint8_t *secret = NULL, *pub = NULL;
     size_t secret_len = 0, pub_len = 0;
     pb_blob_ref ref = {PB_COSIGNER_WALLET_ID, 2, PB_BLOB_NODE_SECRET};
@@ -177,6 +235,9 @@ pb_status pb_engine_setup_with(pb_engine *e, const pb_cosigner_params *params)
 
 pb_status pb_engine_setup_nodes(pb_engine *e, pb_engine_progress_fn progress, void *ctx)
 {
+    pb_status guard = pb_engine_require_writable(e, "node set-up");
+    if (guard != PB_OK)
+        return guard;
     pb_cosigner_params *params = NULL;
     pb_cosigner_public *pub = NULL;
     pb_status st = pb_cosigner_load(e, &params);

@@ -39,6 +39,7 @@ struct pb_engine {
     /* P1 decryptions attempted (each under the wallet's critical lock):
      * what the concurrent global-abort tests count. */
     atomic_uint p1_final_steps;
+    int read_only; /* pb_engine_open_read_only: read-only token sessions, no audit writers */
 };
 
 static inline pb_engine_node *pb_node1(pb_engine *e) { return &e->node[0]; }
@@ -112,6 +113,10 @@ pb_status pb_engine_audit(pb_engine *e, int node, const char *event, const char 
  * `result`, or the audit failure if the operation itself succeeded. */
 pb_status pb_engine_audit_result(pb_engine *e, const char *event, const char *wallet_id,
                                  const uint8_t *digest, pb_status result, int nodes);
+
+/* PB_OK, or PB_ERR_ARGUMENT naming `what` when e was opened read-only:
+ * the first line of every operation that writes or needs a token. */
+pb_status pb_engine_require_writable(const pb_engine *e, const char *what);
 
 void pb_engine_info_from_row(pb_wallet_info *info, const pb_wallet_row *row);
 void pb_engine_now(char out[32]);

@@ -94,6 +94,9 @@ pb_status pb_engine_pin_change(pb_engine *e, const char *wallet_id, const char *
                                const uint8_t *old_pin, size_t old_len, const uint8_t *new_pin,
                                size_t new_len)
 {
+    pb_status guard = pb_engine_require_writable(e, "pin change");
+    if (guard != PB_OK)
+        return guard;
     pb_wallet_row row;
     pb_status st = customer_row(e, wallet_id, &row);
     if (st == PB_OK)
@@ -123,6 +126,9 @@ pb_status pb_engine_pin_change(pb_engine *e, const char *wallet_id, const char *
 pb_status pb_engine_pin_reset(pb_engine *e, const char *wallet_id, const char *device_dir,
                               const char *recovery_code, const uint8_t *new_pin, size_t new_len)
 {
+    pb_status guard = pb_engine_require_writable(e, "pin reset");
+    if (guard != PB_OK)
+        return guard;
     pb_wallet_row row;
     pb_status st = customer_row(e, wallet_id, &row);
     if (st == PB_OK)

@@ -92,6 +92,9 @@ pb_status pb_engine_wallet_create(pb_engine *e, const char *mode_name, const cha
                                   char recovery_code[PB_ENGINE_RECOVERY_CODE_SIZE])
 {
     recovery_code[0] = '\0';
+    pb_status guard = pb_engine_require_writable(e, "wallet create");
+    if (guard != PB_OK)
+        return guard;
     pb_custody_mode mode;
     char id[PB_ENGINE_ID_SIZE];
     pb_status st = pb_custody_mode_parse(mode_name, &mode);

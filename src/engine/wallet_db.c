@@ -15,6 +15,7 @@
 #include "common/fail.h"
 #include "common/file_check.h"
 #include "common/secret.h"
+#include "engine/sqlite_read_only.h"
 #include "engine/wallet_seal.h"
 
 struct pb_wallet_db {
@@ -147,6 +148,22 @@ pb_status pb_wallet_db_open(const char *path, pb_wallet_db **out)
 }
 
 int pb_wallet_db_tightened(const pb_wallet_db *db) { return db->tightened; }
+
+pb_status pb_wallet_db_open_read_only(const char *path, pb_wallet_db **out)
+{
+    *out = NULL;
+    pb_wallet_db *db = calloc(1, sizeof *db);
+    if (!db)
+        return pb_fail(PB_ERR_NOMEM, "out of memory opening the wallet database");
+    pb_status st = pb_sqlite_open_read_only(path, "SELECT count(*) FROM wallets", &db->db);
+    if (st != PB_OK) {
+        free(db);
+        return pb_fail_context(st, "wallet database");
+    }
+    pthread_mutex_init(&db->mu, NULL);
+    *out = db;
+    return PB_OK;
+}
 
 void pb_wallet_db_close(pb_wallet_db *db)
 {
@@ -760,10 +777,15 @@ static pb_status set_sealer_locked(pb_wallet_db *db, const pb_wallet_db_sealer *
     pb_status st = sealer->anchor_get(sealer->ctx, PB_WALLET_ROWS_MARKER, &counted);
     if (st != PB_ERR_NOT_FOUND)
         return st;
-    /* First use with a token: every row there is gets its seal, once. */
-    if (sqlite3_db_readonly(db->db, "main") == 1)
-        return pb_fail(PB_ERR_STORAGE, "the wallet database's rows are not sealed yet and it is "
-                                       "read-only; open it once read-write");
+    /* First use with a token: every row there is gets its seal, once. A
+     * database that was never opened read-write since seals exist can't
+     * be sealed read-only: its rows are shown as they are until then. */
+    if (sqlite3_db_readonly(db->db, "main") == 1) {
+        if (db->sealer.release)
+            db->sealer.release(db->sealer.ctx);
+        memset(&db->sealer, 0, sizeof db->sealer);
+        return PB_OK;
+    }
     st = begin(db);
     if (st == PB_OK)
         st = end(db, seal_legacy_rows(db));

@@ -67,6 +67,10 @@ pb_status pb_wallet_db_open(const char *path, pb_wallet_db **out);
  * others, as versions before 0600 files left it, and tightened it to 0600;
  * the engine records that in the node's audit log. */
 int pb_wallet_db_tightened(const pb_wallet_db *db);
+/* Read-only (also on a read-only file system): nothing is created, and
+ * every write fails (SQLITE_READONLY). PB_ERR_NOT_FOUND if the file is
+ * missing. */
+pb_status pb_wallet_db_open_read_only(const char *path, pb_wallet_db **out);
 void pb_wallet_db_close(pb_wallet_db *db);
 
 /* From here on every row read is checked against its seal and anchor

@@ -14,6 +14,9 @@ pb_status pb_engine_export(pb_engine *e, const char *wallet_id, const pb_secrets
                            uint8_t private_key[32], uint8_t public_key[33])
 {
     memset(private_key, 0, 32);
+    pb_status guard = pb_engine_require_writable(e, "wallet export");
+    if (guard != PB_OK)
+        return guard;
     pb_wallet_row row;
     pb_custody_mode mode;
     pb_status st = pb_wallet_db_get(pb_node1(e)->db, wallet_id, &row);

@@ -117,6 +117,9 @@ static pb_status begin_maintenance(pb_engine *e, const char *wallet_id, pb_walle
 
 pb_status pb_engine_refresh(pb_engine *e, const char *wallet_id, const pb_secrets *secrets)
 {
+    pb_status guard = pb_engine_require_writable(e, "wallet refresh");
+    if (guard != PB_OK)
+        return guard;
     pb_wallet_row row;
     pb_custody_mode mode;
     pb_wallet_lock lock = {-1};
@@ -136,6 +139,9 @@ pb_status pb_engine_refresh(pb_engine *e, const char *wallet_id, const pb_secret
 
 pb_status pb_engine_wallet_unlock(pb_engine *e, const char *wallet_id, const pb_secrets *secrets)
 {
+    pb_status guard = pb_engine_require_writable(e, "wallet unlock");
+    if (guard != PB_OK)
+        return guard;
     pb_wallet_row row;
     pb_custody_mode mode;
     pb_wallet_lock lock = {-1};

@@ -217,6 +217,9 @@ pb_status pb_engine_sign(pb_engine *e, const char *wallet_id, const uint8_t dige
                          const char *path, const pb_secrets *secrets, pb_signature_result *out)
 {
     memset(out, 0, sizeof *out);
+    pb_status guard = pb_engine_require_writable(e, "sign");
+    if (guard != PB_OK)
+        return guard;
     pb_wallet_row row;
     pb_custody_mode mode;
     uint32_t indices[PATH_MAX_DEPTH];
@@ -239,10 +242,10 @@ pb_status pb_engine_sign(pb_engine *e, const char *wallet_id, const uint8_t dige
     sign_run run = {.e = e, .wallet_id = wallet_id};
     pb_p1_access access;
     pb_p1_access_init(&access, mode, wallet_id, secrets);
-    pb_wallet_lock guard;
+    pb_wallet_lock sign_lock;
     uint8_t *m4 = NULL;
     size_t m4_len = 0;
-    st = pb_wallet_lock_take(e->cfg.home, wallet_id, PB_WALLET_LOCK_SIGN, &guard);
+    st = pb_wallet_lock_take(e->cfg.home, wallet_id, PB_WALLET_LOCK_SIGN, &sign_lock);
     if (st == PB_OK)
         st = pb_p1_load(e, &access, &run.p1);
     if (st == PB_OK)
@@ -274,7 +277,7 @@ pb_status pb_engine_sign(pb_engine *e, const char *wallet_id, const uint8_t dige
     pb_share_p1_free(run.p1);
     pb_share_p2_free(run.p2);
     pb_p1_access_wipe(&access);
-    pb_wallet_lock_release(&guard);
+    pb_wallet_lock_release(&sign_lock);
     pthread_rwlock_unlock(&e->maintenance);
     return st;
 }

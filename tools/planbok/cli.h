@@ -47,6 +47,8 @@ int pb_cmd_pin(pb_cli *cli, int argc, char **argv);
 int pb_cmd_backup(pb_cli *cli, int argc, char **argv, int restore);
 int pb_bench_hsm(int argc, char **argv);
 int pb_cmd_audit(pb_cli *cli, int argc, char **argv);
+/* node 0: both nodes. */
+int pb_cmd_audit_repair(pb_cli *cli, int node);
 int pb_bench_audit(int argc, char **argv);
 
 #endif

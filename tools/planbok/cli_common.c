@@ -41,7 +41,9 @@ int pb_cli_usage(const char *message)
             "  pin reset --wallet ID --device DIR --recovery-code-file F --new-pin-file NEW\n"
             "  backup --node 1|2 --recovery-key PUB.pem --out FILE\n"
             "  restore --node 1|2 --recovery-key-private KEY.pem --in FILE\n"
-            "  bench hsm|mpc|sign                 benchmarks (medians and ratios)\n"
+            "  audit verify|show|export|public-key|checkpoint [--node 1|2]   the audit trail\n"
+            "  audit repair [--node 1|2]          cut a torn last record (both nodes by default)\n"
+            "  bench hsm|mpc|sign|audit           benchmarks (medians and ratios)\n"
             "DIR also from PLANBOK_HOME; default ./planbok-data\n");
     return PB_EXIT_USAGE;
 }

@@ -1,5 +1,6 @@
 /* cmd_audit.c - the auditor's commands: `planbok audit verify | public-key |
- * checkpoint | show | export`. verify prints a JSON summary (exit 0) or the
+ * checkpoint | show | export` (and the dispatch of `repair`,
+ * cmd_audit_repair.c). verify prints a JSON summary (exit 0) or the
  * first bad record and why (exit 6); show prints a table; export writes
  * CSV (RFC 4180) or JSON Lines. With --node the log, the public key and the
  * checkpoint kept in the token come from the node; with --log an auditor
@@ -35,6 +36,8 @@ static int audit_usage(const char *message)
             "  verify [--node 1|2 | --log PATH] [--public-key PEM] [--checkpoint FILE]\n"
             "  public-key [--node 1|2]          the node's audit public key (PEM)\n"
             "  checkpoint [--node 1|2]          the latest checkpoint kept in the node's token\n"
+            "  repair [--node 1|2]              cut a torn last line (kept in <segment>.torn);\n"
+            "                                   both nodes without --node\n"
             "  show [--node N | --log PATH] [--wallet ID] [--event E] [--since T] [--until T]\n"
             "  export --format csv|jsonl [same selection and filters]\n"
             "T is YYYY-MM-DD or RFC 3339 UTC (…Z); --since is inclusive, --until exclusive.\n");
@@ -103,12 +106,14 @@ static pb_status read_text(const char *path, char **out)
     return PB_OK;
 }
 
+/* The audit commands only look: read-only sessions, so not even a bug here
+ * could change the token's objects (the login itself still happens). */
 static pb_status open_node_keystore(const pb_cli *cli, int node, pb_keystore **ks)
 {
     pb_config cfg;
     pb_status st = pb_cli_load_config(cli, &cfg);
     if (st == PB_OK)
-        st = pb_keystore_open(&cfg.node[node - 1], 0, ks);
+        st = pb_keystore_open(&cfg.node[node - 1], PB_KEYSTORE_READ_ONLY, ks);
     return st;
 }
 
@@ -297,7 +302,7 @@ static int cmd_view(pb_cli *cli, const audit_args *a, int export)
 int pb_cmd_audit(pb_cli *cli, int argc, char **argv)
 {
     if (argc < 1)
-        return audit_usage("audit: expected verify, public-key, checkpoint, show or export");
+        return audit_usage("audit: expected verify, public-key, checkpoint, show, export or repair");
     audit_args a;
     int rc = parse_args(argc - 1, argv + 1, &a);
     if (rc)
@@ -309,6 +314,12 @@ int pb_cmd_audit(pb_cli *cli, int argc, char **argv)
         return cmd_public_key(cli, &a);
     if (!strcmp(sub, "checkpoint"))
         return cmd_checkpoint(cli, &a);
+    if (!strcmp(sub, "repair")) {
+        if (a.log || a.public_key || a.checkpoint || a.format || a.filter.wallet ||
+            a.filter.event || a.filter.has_since || a.filter.has_until)
+            return audit_usage("audit repair takes only --node 1|2");
+        return pb_cmd_audit_repair(cli, a.node);
+    }
     if (!strcmp(sub, "show"))
         return cmd_view(cli, &a, 0);
     if (!strcmp(sub, "export"))

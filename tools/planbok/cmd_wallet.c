@@ -52,6 +52,14 @@ static int open_engine(pb_cli *cli, pb_engine **e)
     return st == PB_OK ? 0 : pb_cli_error(st);
 }
 
+/* Queries need no secret: read-only token sessions (to check each row's
+ * seal), nothing written, so they also work on a read-only data directory. */
+static int open_engine_read_only(pb_cli *cli, pb_engine **e)
+{
+    pb_status st = pb_engine_open_read_only(cli->home, e);
+    return st == PB_OK ? 0 : pb_cli_error(st);
+}
+
 static int wallet_create(pb_cli *cli, int argc, char **argv)
 {
     const char *mode = NULL, *name = NULL;
@@ -103,7 +111,7 @@ static int wallet_create(pb_cli *cli, int argc, char **argv)
 static int wallet_list(pb_cli *cli)
 {
     pb_engine *e = NULL;
-    int rc = open_engine(cli, &e);
+    int rc = open_engine_read_only(cli, &e);
     if (rc)
         return rc;
     pb_wallet_info *infos = NULL;
@@ -126,7 +134,7 @@ static int wallet_list(pb_cli *cli)
 static int wallet_show(pb_cli *cli, const char *id)
 {
     pb_engine *e = NULL;
-    int rc = open_engine(cli, &e);
+    int rc = open_engine_read_only(cli, &e);
     if (rc)
         return rc;
     pb_wallet_info info;
