@@ -6,7 +6,7 @@
  * wallet must sign with its old or its new credentials (a wallet a kill
  * left in doubt inside P1's decryption is unlocked by the operator's
  * `wallet unlock`, and counted), and both audit logs must verify.
- * PB_KILLS sets the number of kills (default 200; 60 under the sanitizers),
+ * PB_KILLS sets the number of kills (default 200; 40 under the sanitizers),
  * PB_KILL_SEED the random seed (printed on failure). */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -25,7 +25,7 @@
 #include "support/engine_fixture.h"
 
 #if defined(__SANITIZE_ADDRESS__)
-#define DEFAULT_KILLS 60
+#define DEFAULT_KILLS 40
 #define SLOWDOWN 4
 #else
 #define DEFAULT_KILLS 200
@@ -37,10 +37,10 @@ static pb_test_engine t;
 static char pin_file[3][400], code_file[400], pub_pem[400], backup_out[400];
 static char standard_id[65], customer_id[65];
 static int current_pin; /* which of pin_file[] the customer wallet takes now */
-static unsigned seed;
+static unsigned seed, first_seed; /* rand_r's state; the seed to reproduce a run */
 
 typedef struct tally {
-    int kills, finished_first, unlocked, repaired, created;
+    int kills, finished_first, unlocked, repaired, created, resets;
 } tally;
 
 static void write_secret(const char *path, const char *text)
@@ -117,11 +117,11 @@ static void reopen_ok(tally *k)
 {
     int rc = run("wallet list");
     if (rc == 6) {
-        cr_assert_eq(run("audit repair"), 0, "seed %u: audit repair failed", seed);
+        cr_assert_eq(run("audit repair"), 0, "PB_KILL_SEED=%u: audit repair failed", first_seed);
         k->repaired++;
         rc = run("wallet list");
     }
-    cr_assert_eq(rc, 0, "seed %u: the installation does not open after a kill (exit %d)", seed,
+    cr_assert_eq(rc, 0, "PB_KILL_SEED=%u: the installation does not open after a kill (exit %d)", first_seed,
                  rc);
 }
 
@@ -138,7 +138,24 @@ static void settle_pin(int next)
         current_pin = next;
 }
 
-/* Signs with the wallet, unlocking it first if a kill left it in doubt. */
+/* The wallet's state as `wallet show` prints it. */
+static void shown_state(const char *id, char *out, size_t n)
+{
+    char cmd[1400], buf[4096] = "";
+    snprintf(cmd, sizeof cmd, "'%s' --home '%s' wallet show %s 2>&1", planbok, t.home, id);
+    FILE *p = popen(cmd, "r");
+    size_t got = p ? fread(buf, 1, sizeof buf - 1, p) : 0;
+    buf[got] = '\0';
+    if (p)
+        pclose(p);
+    const char *state = strstr(buf, "\"state\":\"");
+    snprintf(out, n, "%.*s", state ? (int)strcspn(state + 9, "\"") : 0, state ? state + 9 : "");
+}
+
+/* Signs with the wallet. A wallet refused by a rule is brought back the way
+ * an operator or a customer would: a lock (a kill in doubt inside P1's
+ * decryption) by `wallet unlock`, a lock-out (wrong PINs counted while
+ * finding out which PIN a killed change left) by the PIN reset. */
 static void assert_signs_cli(tally *k, const char *id, int customer)
 {
     char secrets[900] = "";
@@ -147,12 +164,26 @@ static void assert_signs_cli(tally *k, const char *id, int customer)
                  t.device);
     int rc = run("sign --wallet %s --digest %064x%s", id, 9, secrets);
     if (rc == 4) {
-        cr_assert_eq(run("wallet unlock %s%s", id, secrets), 0,
-                     "seed %u: wallet %s is refused and does not unlock", seed, id);
-        k->unlocked++;
+        char state[32];
+        shown_state(id, state, sizeof state);
+        if (customer && !strcmp(state, "locked_out")) {
+            int next = (current_pin + 1) % 3;
+            cr_assert_eq(run("pin reset --wallet %s --device %s --recovery-code-file %s "
+                             "--new-pin-file %s", id, t.device, code_file, pin_file[next]),
+                         0, "PB_KILL_SEED=%u: wallet %s is locked out and the PIN reset fails", first_seed, id);
+            current_pin = next;
+            k->resets++;
+            snprintf(secrets, sizeof secrets, " --pin-file %s --device %s",
+                     pin_file[current_pin], t.device);
+        } else {
+            cr_assert_eq(run("wallet unlock %s%s", id, secrets), 0,
+                         "PB_KILL_SEED=%u: wallet %s is refused (state '%s') and does not unlock", first_seed,
+                         id, state);
+            k->unlocked++;
+        }
         rc = run("sign --wallet %s --digest %064x%s", id, 9, secrets);
     }
-    cr_assert_eq(rc, 0, "seed %u: wallet %s no longer signs (exit %d)", seed, id, rc);
+    cr_assert_eq(rc, 0, "PB_KILL_SEED=%u: wallet %s no longer signs (exit %d)", first_seed, id, rc);
 }
 
 static void full_check(tally *k)
@@ -160,8 +191,8 @@ static void full_check(tally *k)
     reopen_ok(k);
     assert_signs_cli(k, standard_id, 0);
     assert_signs_cli(k, customer_id, 1);
-    cr_assert_eq(run("audit verify --node 1"), 0, "seed %u: node 1's audit log", seed);
-    cr_assert_eq(run("audit verify --node 2"), 0, "seed %u: node 2's audit log", seed);
+    cr_assert_eq(run("audit verify --node 1"), 0, "PB_KILL_SEED=%u: node 1's audit log", first_seed);
+    cr_assert_eq(run("audit verify --node 2"), 0, "PB_KILL_SEED=%u: node 2's audit log", first_seed);
 }
 
 Test(kill_anywhere, hundreds_of_kills_lose_nothing)
@@ -170,6 +201,7 @@ Test(kill_anywhere, hundreds_of_kills_lose_nothing)
     snprintf(planbok, sizeof planbok, "%s/bin/planbok", bin && *bin ? bin : ".");
     const char *s = getenv("PB_KILL_SEED");
     seed = s ? (unsigned)strtoul(s, NULL, 10) : (unsigned)time(NULL);
+    first_seed = seed;
     const char *n = getenv("PB_KILLS");
     int kills = n ? atoi(n) : DEFAULT_KILLS;
 
@@ -250,10 +282,11 @@ Test(kill_anywhere, hundreds_of_kills_lose_nothing)
     }
     free(all);
     cr_log_info("kill_anywhere: seed %u, %d kills, %d commands finished before their kill, "
-                "%d unlocks after a kill in doubt, %d audit repairs, %zu wallets",
-                seed, k.kills, k.finished_first, k.unlocked, k.repaired, count);
+                "%d unlocks after a kill in doubt, %d PIN resets after a lock-out, %d audit repairs, "
+                "%zu wallets",
+                first_seed, k.kills, k.finished_first, k.unlocked, k.resets, k.repaired, count);
     fprintf(stderr, "kill_anywhere: seed %u, %d kills, %d finished first, %d unlocked, "
                     "%d repaired, %zu wallets all sign\n",
-            seed, k.kills, k.finished_first, k.unlocked, k.repaired, count);
+            first_seed, k.kills, k.finished_first, k.unlocked, k.repaired, count);
     pb_test_engine_remove(&t);
 }

@@ -176,6 +176,17 @@ const uint8_t *pb_reader_var(pb_reader *r, size_t max_len, size_t *out_len)
     return pb_reader_raw(r, n);
 }
 
+int pb_reader_text(pb_reader *r, char *dst, size_t cap)
+{
+    size_t n;
+    const uint8_t *p = pb_reader_var(r, cap - 1, &n);
+    if (!p)
+        return -1;
+    memcpy(dst, p, n);
+    dst[n] = '\0';
+    return memchr(dst, '\0', n) ? -1 : 0;
+}
+
 pb_status pb_reader_finish(const pb_reader *r, const char *what)
 {
     if (r->failed)

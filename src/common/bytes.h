@@ -53,6 +53,9 @@ uint64_t pb_reader_u64(pb_reader *r);
 const uint8_t *pb_reader_raw(pb_reader *r, size_t n);
 /* u32 length prefix checked against max_len and against what is left. */
 const uint8_t *pb_reader_var(pb_reader *r, size_t max_len, size_t *out_len);
+/* A var field into a NUL-terminated string of at most cap - 1 bytes; 0, or
+ * -1 (and dst undefined) if it is too long, short or holds a NUL. */
+int pb_reader_text(pb_reader *r, char *dst, size_t cap);
 /* PB_OK iff nothing failed and no byte is left over; otherwise sets a
  * message naming `what`. */
 pb_status pb_reader_finish(const pb_reader *r, const char *what);

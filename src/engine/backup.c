@@ -41,25 +41,14 @@ static void put_row(pb_writer *w, const pb_wallet_row *r)
     pb_writer_raw(w, r->recovery_pub, sizeof r->recovery_pub);
 }
 
-static int get_text(pb_reader *rd, char *dst, size_t cap)
-{
-    size_t n;
-    const uint8_t *p = pb_reader_var(rd, cap - 1, &n);
-    if (!p)
-        return -1;
-    memcpy(dst, p, n);
-    dst[n] = '\0';
-    return memchr(dst, '\0', n) ? -1 : 0;
-}
-
 static int get_row(pb_reader *rd, pb_wallet_row *r)
 {
     memset(r, 0, sizeof *r);
-    if (get_text(rd, r->id, sizeof r->id) || get_text(rd, r->name, sizeof r->name) ||
-        get_text(rd, r->mode, sizeof r->mode) ||
-        get_text(rd, r->public_key, sizeof r->public_key) ||
-        get_text(rd, r->xpub, sizeof r->xpub) || get_text(rd, r->state, sizeof r->state) ||
-        get_text(rd, r->created, sizeof r->created))
+    if (pb_reader_text(rd, r->id, sizeof r->id) || pb_reader_text(rd, r->name, sizeof r->name) ||
+        pb_reader_text(rd, r->mode, sizeof r->mode) ||
+        pb_reader_text(rd, r->public_key, sizeof r->public_key) ||
+        pb_reader_text(rd, r->xpub, sizeof r->xpub) || pb_reader_text(rd, r->state, sizeof r->state) ||
+        pb_reader_text(rd, r->created, sizeof r->created))
         return -1;
     r->exported = pb_reader_u8(rd);
     r->generation = pb_reader_u32(rd);
@@ -219,7 +208,7 @@ static pb_status apply_bundle(pb_engine *e, int node, const uint8_t *bundle, siz
     for (uint32_t i = 0; i < n_blobs && st == PB_OK; i++) {
         char id[PB_WALLET_ID_MAX + 1];
         size_t plain_len;
-        int bad = get_text(&rd, id, sizeof id);
+        int bad = pb_reader_text(&rd, id, sizeof id);
         uint8_t role = pb_reader_u8(&rd), kind = pb_reader_u8(&rd);
         const uint8_t *plain = pb_reader_var(&rd, PB_SEALED_PLAINTEXT_MAX, &plain_len);
         pb_blob_ref ref = {id, role, (pb_blob_kind)kind};

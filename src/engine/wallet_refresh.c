@@ -115,53 +115,52 @@ static pb_status begin_maintenance(pb_engine *e, const char *wallet_id, pb_walle
     return st;
 }
 
-pb_status pb_engine_refresh(pb_engine *e, const char *wallet_id, const pb_secrets *secrets)
+static pb_status require_locked(const pb_wallet_row *row)
 {
-    pb_status guard = pb_engine_require_writable(e, "wallet refresh");
-    if (guard != PB_OK)
-        return guard;
-    pb_wallet_row row;
-    pb_custody_mode mode;
-    pb_wallet_lock lock = {-1};
-    memset(&row, 0, sizeof row);
-    pthread_rwlock_rdlock(&e->maintenance);
-    pb_status st = begin_maintenance(e, wallet_id, &lock, &row, &mode);
-    if (st == PB_OK)
-        st = refuse_if_locked(&row);
-    if (st == PB_OK)
-        st = refresh_locked(e, wallet_id, mode, secrets);
-    pb_wallet_lock_release(&lock);
-    pthread_rwlock_unlock(&e->maintenance);
-    if (st == PB_ERR_NOT_FOUND && row.id[0] == '\0')
-        return st;
-    return pb_engine_audit_result(e, "refresh", wallet_id, NULL, st, PB_AUDIT_BOTH);
+    if (strcmp(row->state, PB_WALLET_STATE_LOCKED) != 0 && !row->in_doubt)
+        return pb_fail(PB_ERR_ARGUMENT, "wallet %s is not locked (state %s)", row->id,
+                       row->state);
+    return PB_OK;
 }
 
-pb_status pb_engine_wallet_unlock(pb_engine *e, const char *wallet_id, const pb_secrets *secrets)
+/* A refresh, or the operator's unlock: a refresh of a locked wallet with
+ * the decision on record (write-ahead) before anything changes. The
+ * refresh makes whatever a probing cosigner learnt about the old shares
+ * useless and clears the record's lock flag. */
+static pb_status refresh_wallet(pb_engine *e, const char *wallet_id, const pb_secrets *secrets,
+                                int unlock)
 {
-    pb_status guard = pb_engine_require_writable(e, "wallet unlock");
-    if (guard != PB_OK)
-        return guard;
+    pb_status st = pb_engine_require_writable(e, unlock ? "wallet unlock" : "wallet refresh");
+    if (st != PB_OK)
+        return st;
     pb_wallet_row row;
     pb_custody_mode mode;
     pb_wallet_lock lock = {-1};
     memset(&row, 0, sizeof row);
     pthread_rwlock_rdlock(&e->maintenance);
-    pb_status st = begin_maintenance(e, wallet_id, &lock, &row, &mode);
-    if (st == PB_OK && strcmp(row.state, PB_WALLET_STATE_LOCKED) != 0 && !row.in_doubt)
-        st = pb_fail(PB_ERR_ARGUMENT, "wallet %s is not locked (state %s)", wallet_id, row.state);
-    /* Write-ahead: the operator's decision is on record before anything
-     * changes. The refresh then makes whatever a probing cosigner learnt
-     * about the old shares useless, and clears the record's lock flag. */
+    st = begin_maintenance(e, wallet_id, &lock, &row, &mode);
     if (st == PB_OK)
+        st = unlock ? require_locked(&row) : refuse_if_locked(&row);
+    if (st == PB_OK && unlock)
         st = pb_engine_audit(e, 1, "wallet.unlock.request", wallet_id, NULL, PB_OK, 0);
     if (st == PB_OK)
         st = refresh_locked(e, wallet_id, mode, secrets);
-    if (st == PB_OK)
+    if (st == PB_OK && unlock)
         st = pb_wallet_db_set_lock(pb_node1(e)->db, wallet_id, NULL);
     pb_wallet_lock_release(&lock);
     pthread_rwlock_unlock(&e->maintenance);
     if (st == PB_ERR_NOT_FOUND && row.id[0] == '\0')
         return st;
-    return pb_engine_audit_result(e, "wallet.unlock", wallet_id, NULL, st, PB_AUDIT_BOTH);
+    return pb_engine_audit_result(e, unlock ? "wallet.unlock" : "refresh", wallet_id, NULL, st,
+                                  PB_AUDIT_BOTH);
+}
+
+pb_status pb_engine_refresh(pb_engine *e, const char *wallet_id, const pb_secrets *secrets)
+{
+    return refresh_wallet(e, wallet_id, secrets, 0);
+}
+
+pb_status pb_engine_wallet_unlock(pb_engine *e, const char *wallet_id, const pb_secrets *secrets)
+{
+    return refresh_wallet(e, wallet_id, secrets, 1);
 }

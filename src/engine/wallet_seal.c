@@ -37,17 +37,6 @@ pb_status pb_wallet_row_encode(const pb_wallet_row *r, uint8_t **out, size_t *ou
     return pb_writer_finish(&w, out, out_len);
 }
 
-static int get_text(pb_reader *rd, char *dst, size_t cap)
-{
-    size_t n;
-    const uint8_t *p = pb_reader_var(rd, cap - 1, &n);
-    if (!p)
-        return -1;
-    memcpy(dst, p, n);
-    dst[n] = '\0';
-    return memchr(dst, '\0', n) ? -1 : 0;
-}
-
 pb_status pb_wallet_row_decode(const uint8_t *in, size_t len, pb_wallet_row *r)
 {
     memset(r, 0, sizeof *r);
@@ -62,7 +51,7 @@ pb_status pb_wallet_row_decode(const uint8_t *in, size_t len, pb_wallet_row *r)
     size_t caps[] = {sizeof r->id,   sizeof r->name,  sizeof r->mode,    sizeof r->public_key,
                      sizeof r->xpub, sizeof r->state, sizeof r->created, sizeof r->lock_reason};
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
-        if (get_text(&rd, texts[i], caps[i]) != 0)
+        if (pb_reader_text(&rd, texts[i], caps[i]) != 0)
             return pb_fail(PB_ERR_INTEGRITY, "wallet row seal: malformed text field");
     r->exported = pb_reader_u8(&rd);
     r->generation = pb_reader_u32(&rd);
