@@ -2,10 +2,16 @@
  * wrong PINs racing, lose no update of the counters. */
 #include <criterion/criterion.h>
 #include <pthread.h>
+#include <secp256k1.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "engine/engine_internal.h"
 #include "support/engine_fixture.h"
+#include "support/cli_runner.h"
 #include "support/mpc_runner.h"
 
 typedef struct job {
@@ -81,5 +87,124 @@ Test(engine_concurrency, racing_wrong_pins_are_all_counted)
     pb_wallet_info s;
     cr_assert_eq(pb_engine_wallet_show(t.e, w.id, &s), PB_OK);
     cr_assert_eq(s.pin_failures, 3, "lost an update: %d failures counted of 3", s.pin_failures);
+    pb_test_engine_remove(&t);
+}
+
+/* Hex field `key` of a JSON line into out (n bytes); 0 on success. */
+static int json_hex(const char *json, const char *key, uint8_t *out, size_t n)
+{
+    char pattern[32];
+    snprintf(pattern, sizeof pattern, "\"%s\":\"", key);
+    const char *p = strstr(json, pattern);
+    if (!p)
+        return -1;
+    p += strlen(pattern);
+    for (size_t i = 0; i < n; i++) {
+        unsigned v;
+        if (sscanf(p + 2 * i, "%2x", &v) != 1)
+            return -1;
+        out[i] = (uint8_t)v;
+    }
+    return p[2 * n] == '"' ? 0 : -1;
+}
+
+/* libsecp256k1 checks what the command printed; no Criterion asserts in a
+ * forked child, so a failure is a count. */
+static int cli_signature_ok(const char *json, const uint8_t digest[32])
+{
+    uint8_t r_s[64], pub[33];
+    if (json_hex(json, "r", r_s, 32) || json_hex(json, "s", r_s + 32, 32) ||
+        json_hex(json, "public_key", pub, 33))
+        return 0;
+    secp256k1_context *ctx = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
+    secp256k1_pubkey pk;
+    secp256k1_ecdsa_signature sig;
+    int ok = secp256k1_ec_pubkey_parse(ctx, &pk, pub, 33) &&
+             secp256k1_ecdsa_signature_parse_compact(ctx, &sig, r_s) &&
+             secp256k1_ecdsa_verify(ctx, &sig, digest, &pk);
+    secp256k1_context_destroy(ctx);
+    return ok;
+}
+
+#define SIGNERS 6
+#define SIGNATURES_EACH 4
+
+static int signer_process(const char *home, const char *ids[2], int seed)
+{
+    int failures = 0;
+    for (int i = 0; i < SIGNATURES_EACH; i++) {
+        uint8_t digest[32];
+        memset(digest, seed * 16 + i + 1, sizeof digest);
+        char args[300], hex[65];
+        for (int b = 0; b < 32; b++)
+            snprintf(hex + 2 * b, 3, "%02x", digest[b]);
+        snprintf(args, sizeof args, "sign --wallet %s --digest %s", ids[(seed + i) % 2], hex);
+        pb_test_cli r;
+        pb_test_cli_run(home, args, &r);
+        if (r.code != 0 || !cli_signature_ok(r.out, digest)) {
+            fprintf(stderr, "signer %d: exit %d: %s\n", seed, r.code, r.err);
+            failures++;
+        }
+        pb_test_cli_free(&r);
+    }
+    return failures;
+}
+
+static int refresher_process(const char *home, const char *ids[2])
+{
+    int failures = 0;
+    for (int i = 0; i < 4; i++) {
+        char args[200];
+        snprintf(args, sizeof args, "wallet refresh %s", ids[i % 2]);
+        pb_test_cli r;
+        pb_test_cli_run(home, args, &r);
+        if (r.code != 0) {
+            fprintf(stderr, "refresh: exit %d: %s\n", r.code, r.err);
+            failures++;
+        }
+        pb_test_cli_free(&r);
+    }
+    return failures;
+}
+
+/* Separate `planbok` processes racing on one installation: signatures on
+ * two wallets from six processes while refreshes run, with no failure and
+ * no false integrity alarm (issue 9 item 11, scaled down; the full run is
+ * in the closing note). */
+Test(engine_concurrency, processes_sign_while_refreshing)
+{
+    pb_test_engine t;
+    pb_test_engine_make(&t);
+    pb_wallet_info w[2];
+    char code[PB_ENGINE_RECOVERY_CODE_SIZE];
+    for (int i = 0; i < 2; i++)
+        cr_assert_eq(pb_engine_wallet_create(t.e, "standard", NULL, NULL, &w[i], code), PB_OK);
+    const char *ids[2] = {w[0].id, w[1].id};
+    pb_engine_close(t.e); /* PKCS#11 is initialized after fork, never before */
+    t.e = NULL;
+    pid_t pids[SIGNERS + 1];
+    for (int i = 0; i <= SIGNERS; i++) {
+        pids[i] = fork();
+        cr_assert_neq(pids[i], -1);
+        if (pids[i] == 0)
+            _exit(i < SIGNERS ? signer_process(t.home, ids, i) : refresher_process(t.home, ids));
+    }
+    int failures = 0;
+    for (int i = 0; i <= SIGNERS; i++) {
+        int status = 0;
+        cr_assert_eq(waitpid(pids[i], &status, 0), pids[i]);
+        cr_assert(WIFEXITED(status), "process %d died (0x%x)", i, status);
+        failures += WEXITSTATUS(status);
+    }
+    cr_assert_eq(failures, 0, "%d of %d signatures and refreshes failed", failures,
+                 SIGNERS * SIGNATURES_EACH + 4);
+    for (int node = 1; node <= 2; node++) {
+        char args[64];
+        snprintf(args, sizeof args, "audit verify --node %d", node);
+        pb_test_cli r;
+        pb_test_cli_run(t.home, args, &r);
+        cr_assert_eq(r.code, 0, "node %d's audit log: %s", node, r.err);
+        pb_test_cli_free(&r);
+    }
     pb_test_engine_remove(&t);
 }
