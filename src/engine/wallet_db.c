@@ -263,15 +263,22 @@ static pb_status select_row(pb_wallet_db *db, const char *id, stored_row *out)
     return db_fail(db, "select");
 }
 
-/* The row as read must be the row its seal holds, at the version its
- * anchor holds (or one below: the anchor is written before the commit, so
- * a crash in between leaves the anchor one ahead). */
-static pb_status verify(pb_wallet_db *db, stored_row *r)
+/* A missing row whose anchor exists was deleted outside planbok. */
+static pb_status missing_row(pb_wallet_db *db, const char *id)
+{
+    uint64_t v;
+    if (db->sealer.seal && db->sealer.anchor_get(db->sealer.ctx, id, &v) == PB_OK)
+        return pb_fail(PB_ERR_INTEGRITY,
+                       "wallet %s: its database row is missing but the token anchors it "
+                       "(deleted outside planbok)", id);
+    return pb_fail(PB_ERR_NOT_FOUND, "no wallet %s", id);
+}
+
+/* The row as read must be the row its seal holds. */
+static pb_status check_seal(pb_wallet_db *db, const stored_row *r)
 {
     pb_wallet_db_sealer *z = &db->sealer;
     const char *id = r->row.id;
-    if (!z->seal)
-        return PB_OK;
     if (!r->seal)
         return pb_fail(PB_ERR_INTEGRITY,
                        "wallet %s: its database row has no seal (written or edited outside "
@@ -290,33 +297,63 @@ static pb_status verify(pb_wallet_db *db, stored_row *r)
         return pb_fail(PB_ERR_INTEGRITY,
                        "wallet %s: column '%s' of its database row was changed outside planbok",
                        id, diff);
+    return PB_OK;
+}
+
+static pb_status rolled_back(const char *id, uint64_t version, uint64_t anchored)
+{
+    return pb_fail(PB_ERR_INTEGRITY,
+                   "wallet %s: its database row is at version %llu but the token's anchor is at "
+                   "%llu: the database (or this row) was rolled back or replaced",
+                   id, (unsigned long long)version, (unsigned long long)anchored);
+}
+
+/* The row must be the row its seal holds, at the version its anchor holds
+ * or one below (a writer puts the anchor before it commits, holding the
+ * database's write lock, so a crash in between leaves the anchor one
+ * ahead). Another process may commit between this process's read of the
+ * row and its read of the anchor: a row that looks older than the anchor is
+ * read once more, now after the anchor, and then must be at most one
+ * behind it (it may be ahead: more changes landed meanwhile). */
+static pb_status verify(pb_wallet_db *db, stored_row *r)
+{
+    pb_wallet_db_sealer *z = &db->sealer;
+    if (!z->seal)
+        return PB_OK;
+    char id[sizeof r->row.id];
+    snprintf(id, sizeof id, "%s", r->row.id);
+    pb_status st = check_seal(db, r);
     uint64_t anchored = 0;
-    st = z->anchor_get(z->ctx, id, &anchored);
+    if (st == PB_OK)
+        st = z->anchor_get(z->ctx, id, &anchored);
     if (st == PB_ERR_NOT_FOUND)
         return pb_fail(PB_ERR_INTEGRITY, "wallet %s: its row has no anchor in the token", id);
     if (st != PB_OK)
         return st;
-    if (anchored != r->row.version && anchored != r->row.version + 1)
-        return pb_fail(PB_ERR_INTEGRITY,
-                       "wallet %s: its database row is at version %llu but the token's anchor "
-                       "is at %llu: the database (or this row) was rolled back or replaced",
-                       id, (unsigned long long)r->row.version, (unsigned long long)anchored);
+    if (anchored < r->row.version)
+        return rolled_back(id, r->row.version, anchored); /* the token went back */
+    if (anchored > r->row.version + 1) {
+        stored_row again;
+        st = select_row(db, id, &again);
+        if (st == PB_ERR_NOT_FOUND)
+            return missing_row(db, id);
+        if (st == PB_OK)
+            st = check_seal(db, &again);
+        if (st == PB_OK && again.row.version + 1 < anchored)
+            st = rolled_back(id, again.row.version, anchored);
+        if (st != PB_OK) {
+            stored_free(&again);
+            return st;
+        }
+        stored_free(r);
+        *r = again;
+    }
     /* The next change must land above the anchor. */
     if (anchored > r->row.version)
         r->row.version = anchored;
     return PB_OK;
 }
 
-/* A missing row whose anchor exists was deleted outside planbok. */
-static pb_status missing_row(pb_wallet_db *db, const char *id)
-{
-    uint64_t v;
-    if (db->sealer.seal && db->sealer.anchor_get(db->sealer.ctx, id, &v) == PB_OK)
-        return pb_fail(PB_ERR_INTEGRITY,
-                       "wallet %s: its database row is missing but the token anchors it "
-                       "(deleted outside planbok)", id);
-    return pb_fail(PB_ERR_NOT_FOUND, "no wallet %s", id);
-}
 
 static pb_status get_locked(pb_wallet_db *db, const char *id, pb_wallet_row *row)
 {
