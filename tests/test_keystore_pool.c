@@ -1,6 +1,7 @@
 /* The session pool under load and under a token that drops its sessions:
- * 2,000 stored blobs, C_CloseAllSessions behind the pool's back, and four
- * threads unsealing at once. */
+ * 2,000 stored blobs, C_CloseAllSessions behind the pool's back, four
+ * threads unsealing at once, and two stores changing one token as two
+ * processes do. */
 #include <criterion/criterion.h>
 #include <p11-kit/pkcs11.h>
 #include <pthread.h>
@@ -121,6 +122,82 @@ Test(keystore_pool, a_crash_between_create_and_destroy_keeps_the_newer_blob)
     cr_assert_eq(pb_keystore_blob_count(ks), 1);
     free(old_sealed);
     pb_keystore_close(ks);
+    pb_test_token_remove(&t);
+}
+
+static uint8_t value_of(pb_keystore *ks, const pb_blob_ref *ref)
+{
+    uint8_t *plain = NULL;
+    size_t len = 0;
+    cr_assert_eq(pb_keystore_get(ks, ref, &plain, &len), PB_OK, "%s", pb_last_error());
+    cr_assert_eq(len, 1);
+    uint8_t v = plain[0];
+    pb_secret_free(plain, len);
+    return v;
+}
+
+/* Two stores on one token stand for two planbok processes: each caches
+ * handles and sequence numbers from its own start. */
+Test(keystore_pool, a_put_lands_above_what_another_process_put_since_this_one_started)
+{
+    pb_test_token t;
+    pb_test_token_make(&t, PB_PLACEMENT_TOKEN);
+    pb_keystore *first = pb_test_token_open(&t);
+    pb_blob_ref ref = {"w-shared", 1, PB_BLOB_SHARE};
+    uint8_t v = 1;
+    cr_assert_eq(pb_keystore_put(first, &ref, &v, 1), PB_OK);
+    pb_keystore *second = pb_test_token_open(&t);
+    for (v = 2; v <= 3; v++)
+        cr_assert_eq(pb_keystore_put(second, &ref, &v, 1), PB_OK, "%s", pb_last_error());
+    /* The first store still holds its start-up sequence number. */
+    v = 4;
+    cr_assert_eq(pb_keystore_put(first, &ref, &v, 1), PB_OK, "%s", pb_last_error());
+    cr_assert_eq(value_of(second, &ref), 4, "the second store reads a superseded copy");
+    v = 5;
+    cr_assert_eq(pb_keystore_put(second, &ref, &v, 1), PB_OK, "%s", pb_last_error());
+    cr_assert_eq(value_of(first, &ref), 5, "the first store reads a superseded copy");
+    pb_keystore_close(first);
+    pb_keystore_close(second);
+
+    /* A store opened now sees the last put, and only one copy. */
+    pb_keystore *later = pb_test_token_open(&t);
+    cr_assert_eq(value_of(later, &ref), 5, "a put by a store with a stale sequence lost");
+    pb_keystore_raw raw;
+    pb_keystore_raw_access(later, &raw);
+    CK_FUNCTION_LIST *fn = raw.function_list;
+    CK_SESSION_HANDLE s;
+    cr_assert_eq(fn->C_OpenSession(raw.slot, CKF_SERIAL_SESSION, NULL, NULL, &s), CKR_OK);
+    CK_OBJECT_CLASS cls = CKO_DATA;
+    CK_ATTRIBUTE tmpl[] = {{CKA_CLASS, &cls, sizeof cls}, {CKA_LABEL, "w-shared/p1/share", 17}};
+    CK_OBJECT_HANDLE h[4];
+    CK_ULONG n = 0;
+    cr_assert_eq(fn->C_FindObjectsInit(s, tmpl, 2), CKR_OK);
+    cr_assert_eq(fn->C_FindObjects(s, h, 4, &n), CKR_OK);
+    fn->C_FindObjectsFinal(s);
+    fn->C_CloseSession(s);
+    cr_assert_eq(n, 1, "%lu copies of one blob are left", (unsigned long)n);
+    pb_keystore_close(later);
+    pb_test_token_remove(&t);
+}
+
+Test(keystore_pool, a_blob_another_process_added_or_deleted_is_seen)
+{
+    pb_test_token t;
+    pb_test_token_make(&t, PB_PLACEMENT_TOKEN);
+    pb_keystore *first = pb_test_token_open(&t);
+    pb_keystore *second = pb_test_token_open(&t);
+    pb_blob_ref ref = {"w-new", 2, PB_BLOB_SHARE};
+    uint8_t v = 7, *plain = NULL;
+    size_t len = 0;
+    cr_assert_eq(pb_keystore_get(first, &ref, &plain, &len), PB_ERR_NOT_FOUND);
+    cr_assert_eq(pb_keystore_put(second, &ref, &v, 1), PB_OK);
+    cr_assert_eq(value_of(first, &ref), 7, "a blob added after this store opened is not found");
+    cr_assert_eq(pb_keystore_delete(second, &ref), PB_OK);
+    cr_assert_eq(pb_keystore_get(first, &ref, &plain, &len), PB_ERR_NOT_FOUND,
+                 "a deleted blob is still read");
+    cr_assert_eq(pb_keystore_delete(first, &ref), PB_ERR_NOT_FOUND);
+    pb_keystore_close(first);
+    pb_keystore_close(second);
     pb_test_token_remove(&t);
 }
 
