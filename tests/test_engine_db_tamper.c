@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "engine/engine_internal.h"
+#include "engine/wallet_seal.h"
 #include "support/engine_fixture.h"
 #include "support/mpc_runner.h"
 #include "support/support.h"
@@ -284,5 +285,104 @@ Test(engine_db_tamper, an_emptied_or_missing_database_is_not_an_empty_node)
     cr_assert_eq(pb_engine_wallet_show(f.t.e, f.cust.id, &shown), PB_ERR_INTEGRITY);
     cr_assert_eq(pb_engine_wallet_list(f.t.e, &all, &n), PB_ERR_INTEGRITY);
     free(all);
+    pb_test_engine_remove(&f.t);
+}
+
+/* Another process commits between this one's read of a row and its read of
+ * the row's anchor: the anchor is then ahead by more than one. That is not
+ * a rollback, and must not raise the integrity alarm (issue 9, item 11). */
+typedef struct racing_sealer {
+    pb_wallet_db_sealer real;
+    pb_wallet_db *other_process;
+    const char *wallet_id;
+    int commits_between; /* done once, at the first anchor read */
+    int last_in_doubt;   /* the value the last of those commits leaves */
+} racing_sealer;
+
+static pb_status racing_seal(void *ctx, const char *id, const uint8_t *in, size_t len,
+                             uint8_t **out, size_t *out_len)
+{
+    racing_sealer *r = ctx;
+    return r->real.seal(r->real.ctx, id, in, len, out, out_len);
+}
+
+static pb_status racing_open(void *ctx, const char *id, const uint8_t *in, size_t len,
+                             uint8_t **out, size_t *out_len)
+{
+    racing_sealer *r = ctx;
+    return r->real.open(r->real.ctx, id, in, len, out, out_len);
+}
+
+static pb_status racing_anchor_get(void *ctx, const char *id, uint64_t *version)
+{
+    racing_sealer *r = ctx;
+    if (r->commits_between > 0 && !strcmp(id, r->wallet_id)) {
+        for (int i = 0; i < r->commits_between; i++)
+            cr_assert_eq(pb_wallet_db_set_in_doubt(r->other_process, id,
+                                                   (r->commits_between - 1 - i) % 2 == 0
+                                                       ? r->last_in_doubt
+                                                       : !r->last_in_doubt),
+                         PB_OK, "%s", pb_last_error());
+        r->commits_between = 0;
+    }
+    return r->real.anchor_get(r->real.ctx, id, version);
+}
+
+static pb_status racing_anchor_put(void *ctx, const char *id, uint64_t version)
+{
+    racing_sealer *r = ctx;
+    return r->real.anchor_put(r->real.ctx, id, version);
+}
+
+static pb_status racing_anchor_drop(void *ctx, const char *id)
+{
+    racing_sealer *r = ctx;
+    return r->real.anchor_drop(r->real.ctx, id);
+}
+
+static void keep(void *ctx) { (void)ctx; }
+
+Test(engine_db_tamper, a_commit_between_reading_a_row_and_its_anchor_is_not_a_rollback)
+{
+    fixture f;
+    make(&f);
+    pb_engine_node *node1 = pb_node1(f.t.e);
+    pb_wallet_row before;
+    cr_assert_eq(pb_wallet_db_get(node1->db, f.standard.id, &before), PB_OK);
+
+    char path[600];
+    db_path(&f, 1, path, sizeof path);
+    pb_wallet_db *reader = NULL;
+    cr_assert_eq(pb_wallet_db_open(path, &reader), PB_OK, "%s", pb_last_error());
+    racing_sealer race = {.other_process = node1->db, .wallet_id = f.standard.id};
+    pb_wallet_sealer_for(&race.real, node1->ks, 1);
+    pb_wallet_db_sealer wrapped = {&race,        racing_seal,       racing_open, racing_anchor_get,
+                                   racing_anchor_put, racing_anchor_drop, keep};
+    cr_assert_eq(pb_wallet_db_set_sealer(reader, &wrapped), PB_OK, "%s", pb_last_error());
+
+    /* Three commits (in doubt, clear, in doubt): the anchor is three
+     * versions ahead of the row this reader has just read. */
+    race.commits_between = 3;
+    race.last_in_doubt = 1;
+    pb_wallet_row row;
+    cr_assert_eq(pb_wallet_db_get(reader, f.standard.id, &row), PB_OK,
+                 "a concurrent commit read as a rollback: %s", pb_last_error());
+    cr_assert_eq(race.commits_between, 0, "the race was not staged");
+    cr_assert_eq(row.version, before.version + 3);
+    cr_assert_eq(row.in_doubt, 1, "the reader returned the row it read before the commits");
+
+    /* The same through a listing (clear, in doubt, clear). */
+    race.commits_between = 3;
+    race.last_in_doubt = 0;
+    pb_wallet_row *rows = NULL;
+    size_t n = 0;
+    cr_assert_eq(pb_wallet_db_list(reader, &rows, &n), PB_OK, "%s", pb_last_error());
+    cr_assert_eq(race.commits_between, 0);
+    cr_assert_eq(n, 2);
+    cr_assert_eq(rows[0].in_doubt, 0, "the listing returned the row it read before the commits");
+    free(rows);
+
+    pb_wallet_db_close(reader);
+    race.real.release(race.real.ctx);
     pb_test_engine_remove(&f.t);
 }

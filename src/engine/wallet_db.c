@@ -326,8 +326,14 @@ static pb_status verify(pb_wallet_db *db, stored_row *r)
     uint64_t anchored = 0;
     if (st == PB_OK)
         st = z->anchor_get(z->ctx, id, &anchored);
-    if (st == PB_ERR_NOT_FOUND)
+    if (st == PB_ERR_NOT_FOUND) {
+        /* Gone from the database too by now: another process deleted it. */
+        stored_row again;
+        if (select_row(db, id, &again) == PB_ERR_NOT_FOUND)
+            return pb_fail(PB_ERR_NOT_FOUND, "no wallet %s", id);
+        stored_free(&again);
         return pb_fail(PB_ERR_INTEGRITY, "wallet %s: its row has no anchor in the token", id);
+    }
     if (st != PB_OK)
         return st;
     if (anchored < r->row.version)
@@ -388,10 +394,13 @@ static pb_status count_rows(pb_wallet_db *db, uint64_t *n)
     return rc == SQLITE_ROW ? PB_OK : db_fail(db, "count");
 }
 
-/* The token counts the rows too: fewer rows than counted were deleted. */
-static pb_status check_count(pb_wallet_db *db, uint64_t have)
+/* The token counts the rows too: fewer rows than counted were deleted.
+ * The rows are counted after the count is read: an insert commits before
+ * it raises the count, so another process's insert can only make the rows
+ * outnumber the count, never the reverse. */
+static pb_status check_count(pb_wallet_db *db)
 {
-    uint64_t counted = 0;
+    uint64_t counted = 0, have = 0;
     if (!db->sealer.seal)
         return PB_OK;
     pb_status st = db->sealer.anchor_get(db->sealer.ctx, PB_WALLET_ROWS_MARKER, &counted);
@@ -399,6 +408,9 @@ static pb_status check_count(pb_wallet_db *db, uint64_t have)
         return st == PB_ERR_NOT_FOUND
                    ? pb_fail(PB_ERR_INTEGRITY, "the token does not count this database's rows")
                    : st;
+    st = count_rows(db, &have);
+    if (st != PB_OK)
+        return st;
     if (have < counted)
         return pb_fail(PB_ERR_INTEGRITY,
                        "the wallet database holds %llu rows but the token counts %llu: rows were "
@@ -407,9 +419,10 @@ static pb_status check_count(pb_wallet_db *db, uint64_t have)
     return PB_OK;
 }
 
-static pb_status list_locked(pb_wallet_db *db, pb_wallet_row **rows, size_t *n)
+/* Every row as stored, read in one statement. */
+static pb_status read_all(pb_wallet_db *db, stored_row **out, size_t *n)
 {
-    *rows = NULL;
+    *out = NULL;
     *n = 0;
     sqlite3_stmt *s = NULL;
     if (sqlite3_prepare_v2(db->db, "SELECT " ROW_COLUMNS " FROM wallets ORDER BY seq", -1, &s,
@@ -421,26 +434,46 @@ static pb_status list_locked(pb_wallet_db *db, pb_wallet_row **rows, size_t *n)
     while (st == PB_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
         if (*n == cap) {
             cap = cap ? cap * 2 : 16;
-            pb_wallet_row *grown = realloc(*rows, cap * sizeof **rows);
+            stored_row *grown = realloc(*out, cap * sizeof **out);
             if (!grown) {
                 st = pb_fail(PB_ERR_NOMEM, "out of memory listing wallets");
                 break;
             }
-            *rows = grown;
+            *out = grown;
         }
-        stored_row r;
-        st = read_row(s, &r);
-        if (st == PB_OK)
-            st = verify(db, &r);
-        if (st == PB_OK)
-            (*rows)[(*n)++] = r.row;
-        stored_free(&r);
+        st = read_row(s, &(*out)[*n]);
+        (*n)++;
     }
     sqlite3_finalize(s);
     if (st == PB_OK && rc != SQLITE_DONE)
         st = db_fail(db, "list");
+    return st;
+}
+
+/* The rows are verified after the reading statement has ended, so that a
+ * row found behind its anchor is read again from the database as it is
+ * now, not from the statement's snapshot. */
+static pb_status list_locked(pb_wallet_db *db, pb_wallet_row **rows, size_t *n)
+{
+    *rows = NULL;
+    *n = 0;
+    stored_row *all = NULL;
+    size_t count = 0;
+    pb_status st = read_all(db, &all, &count);
+    if (st == PB_OK && count > 0 && !(*rows = calloc(count, sizeof **rows)))
+        st = pb_fail(PB_ERR_NOMEM, "out of memory listing wallets");
+    for (size_t i = 0; i < count && st == PB_OK; i++) {
+        st = verify(db, &all[i]);
+        if (st == PB_ERR_NOT_FOUND)
+            st = PB_OK; /* deleted by another process since the statement */
+        else if (st == PB_OK)
+            (*rows)[(*n)++] = all[i].row;
+    }
+    for (size_t i = 0; i < count; i++)
+        stored_free(&all[i]);
+    free(all);
     if (st == PB_OK)
-        st = check_count(db, *n);
+        st = check_count(db);
     if (st != PB_OK) {
         free(*rows);
         *rows = NULL;
