@@ -8,10 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
-#include <sys/file.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "common/secret.h"
 #include "support/token_fixture.h"
@@ -202,113 +198,6 @@ Test(keystore_pool, a_blob_another_process_added_or_deleted_is_seen)
     cr_assert_eq(pb_keystore_delete(first, &ref), PB_ERR_NOT_FOUND);
     pb_keystore_close(first);
     pb_keystore_close(second);
-    pb_test_token_remove(&t);
-}
-
-/* A writer process rewrites one blob while a reader process reads it: the
- * reader never finds it missing and never goes back to an older value. */
-#define REWRITES 300
-
-/* Two writers take turns under a lock file, as planbok's writers of one
- * blob take turns under a wallet lock or the database's write lock. */
-static int rewriting_process(pb_test_token *t, int ready_fd, int first)
-{
-    pb_keystore *ks = NULL;
-    if (pb_keystore_open(&t->cfg, PB_KEYSTORE_CREATE, &ks) != PB_OK)
-        return 100;
-    char lock_path[600];
-    snprintf(lock_path, sizeof lock_path, "%s/writers.lock", t->dir);
-    int lock_fd = open(lock_path, O_RDWR | O_CREAT, 0600);
-    pb_blob_ref ref = {"w-hot", 1, PB_BLOB_SHARE};
-    int failures = 0;
-    for (uint32_t v = first ? 1 : 2; v <= REWRITES; v += 2) {
-        flock(lock_fd, LOCK_EX);
-        uint8_t *plain = NULL;
-        size_t len = 0;
-        uint32_t was = 0;
-        /* Each value is the one before plus one: the writers alternate. */
-        while (v > 1) {
-            if (pb_keystore_get(ks, &ref, &plain, &len) == PB_OK && len == sizeof was)
-                memcpy(&was, plain, sizeof was);
-            pb_secret_free(plain, len);
-            plain = NULL;
-            if (was == v - 1)
-                break;
-            flock(lock_fd, LOCK_UN);
-            usleep(200);
-            flock(lock_fd, LOCK_EX);
-        }
-        if (pb_keystore_put(ks, &ref, (uint8_t *)&v, sizeof v) != PB_OK) {
-            fprintf(stderr, "writer: put %u: %s\n", v, pb_last_error());
-            failures++;
-        }
-        flock(lock_fd, LOCK_UN);
-        if (v == 1 && write(ready_fd, "r", 1) != 1)
-            failures++;
-    }
-    close(lock_fd);
-    pb_keystore_close(ks);
-    return failures > 99 ? 99 : failures;
-}
-
-static int reading_process(pb_test_token *t, int ready_fd)
-{
-    char ready;
-    if (read(ready_fd, &ready, 1) != 1)
-        return 100;
-    pb_keystore *ks = NULL;
-    if (pb_keystore_open(&t->cfg, PB_KEYSTORE_CREATE, &ks) != PB_OK)
-        return 100;
-    pb_blob_ref ref = {"w-hot", 1, PB_BLOB_SHARE};
-    int failures = 0;
-    uint32_t last = 0;
-    for (int i = 0; i < 10 * REWRITES && last < REWRITES; i++) {
-        uint8_t *plain = NULL;
-        size_t len = 0;
-        uint32_t v = 0;
-        pb_status st = pb_keystore_get(ks, &ref, &plain, &len);
-        if (st == PB_OK && len == sizeof v)
-            memcpy(&v, plain, sizeof v);
-        pb_secret_free(plain, len);
-        if (st != PB_OK || v < last || v > REWRITES) {
-            fprintf(stderr, "reader: read %d: status %d, value %u after %u: %s\n", i, st, v,
-                    last, st == PB_OK ? "" : pb_last_error());
-            failures++;
-        } else {
-            last = v;
-        }
-    }
-    pb_keystore_close(ks);
-    return failures > 99 ? 99 : failures;
-}
-
-Test(keystore_pool, a_reader_process_never_misses_a_blob_another_process_rewrites)
-{
-    pb_test_token t;
-    pb_test_token_make(&t, PB_PLACEMENT_TOKEN);
-    int ready[2];
-    cr_assert_eq(pipe(ready), 0);
-    pid_t writer = fork();
-    cr_assert_neq(writer, -1);
-    if (writer == 0)
-        _exit(rewriting_process(&t, ready[1], 1));
-    pid_t writer2 = fork();
-    cr_assert_neq(writer2, -1);
-    if (writer2 == 0)
-        _exit(rewriting_process(&t, ready[1], 0));
-    pid_t reader = fork();
-    cr_assert_neq(reader, -1);
-    if (reader == 0)
-        _exit(reading_process(&t, ready[0]));
-    close(ready[0]);
-    close(ready[1]);
-    int ws = 0, rs = 0, ws2 = 0;
-    cr_assert_eq(waitpid(writer, &ws, 0), writer);
-    cr_assert_eq(waitpid(writer2, &ws2, 0), writer2);
-    cr_assert(WIFEXITED(ws2) && WEXITSTATUS(ws2) == 0, "second writer: 0x%x", ws2);
-    cr_assert_eq(waitpid(reader, &rs, 0), reader);
-    cr_assert(WIFEXITED(ws) && WEXITSTATUS(ws) == 0, "writer: 0x%x", ws);
-    cr_assert(WIFEXITED(rs) && WEXITSTATUS(rs) == 0, "reader: 0x%x failed reads", rs);
     pb_test_token_remove(&t);
 }
 
